@@ -1,0 +1,44 @@
+package io.sluice.schemas;
+
+/**
+ * The limits a node puts on itself and its subtree. Every field is optional ({@code null} = no limit of
+ * its own; the ancestors' limits still apply). A child's budget may only narrow what its ancestors allow.
+ *
+ * @param maxTokens       input + output tokens the subtree may spend
+ * @param maxInputTokens  input (prompt) tokens the subtree may spend
+ * @param maxOutputTokens output (completion) tokens the subtree may spend
+ * @param maxSteps        model turns the subtree may take
+ * @param timeoutMs       for a workflow or branch: from the run's start; for a leaf: per attempt, from dispatch
+ * @param maxParallel     leaves of the subtree in flight at once
+ */
+public record Budget(Long maxTokens, Long maxInputTokens, Long maxOutputTokens, Long maxSteps, Long timeoutMs,
+                     Integer maxParallel) {
+
+    public static final Budget NONE = new Budget(null, null, null, null, null, null);
+
+    public static Budget ofTokens(long maxTokens) {
+        return new Budget(maxTokens, null, null, null, null, null);
+    }
+
+    public Budget withMaxTokens(Long v) {
+        return new Budget(v, maxInputTokens, maxOutputTokens, maxSteps, timeoutMs, maxParallel);
+    }
+
+    public Budget withMaxSteps(Long v) {
+        return new Budget(maxTokens, maxInputTokens, maxOutputTokens, v, timeoutMs, maxParallel);
+    }
+
+    public Budget withTimeoutMs(Long v) {
+        return new Budget(maxTokens, maxInputTokens, maxOutputTokens, maxSteps, v, maxParallel);
+    }
+
+    public Budget withMaxParallel(Integer v) {
+        return new Budget(maxTokens, maxInputTokens, maxOutputTokens, maxSteps, timeoutMs, v);
+    }
+
+    /** True when no field is set. */
+    public boolean isEmpty() {
+        return maxTokens == null && maxInputTokens == null && maxOutputTokens == null && maxSteps == null
+                && timeoutMs == null && maxParallel == null;
+    }
+}

@@ -1,0 +1,79 @@
+package io.sluice.schemas;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * Every topic Sluice uses, with its settings, in one place.
+ *
+ * <p>Submissions, usage, ledger, control and results are keyed (or, for the ledger and control topics,
+ * partitioned) by run id and have the same partition count, so that one coordinator owning partition
+ * {@code p} of the submissions owns everything about the runs on it: see {@link #partitionFor}.
+ */
+public final class Topics {
+
+    public static final String SUBMISSIONS = "sluice.submissions";
+    public static final String TASKS = "sluice.tasks";
+    public static final String USAGE = "sluice.usage";
+    public static final String LEDGER = "sluice.ledger";
+    public static final String CONTROL = "sluice.control";
+    public static final String RESULTS = "sluice.results";
+    public static final String DLQ = "sluice.dlq";
+
+    /** Partitions of the run-keyed topics (submissions, usage, ledger, control, results). */
+    public static final int DEFAULT_RUN_PARTITIONS = 3;
+    /** Partitions of the tasks topic; share groups let workers scale past this. */
+    public static final int DEFAULT_TASK_PARTITIONS = 6;
+    /** Upper bound of a record Sluice writes or accepts (a submission of a large tree included). */
+    public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+    private static final long WEEK_MS = 7L * 24 * 3600 * 1000;
+
+    private Topics() {
+    }
+
+    /** A topic's name, partition count and configs. */
+    public record Spec(String name, int partitions, Map<String, String> configs) {
+    }
+
+    /** All Sluice topics with the given partition counts. */
+    public static List<Spec> all(int runPartitions, int taskPartitions) {
+        String maxBytes = Integer.toString(MAX_MESSAGE_BYTES);
+        Map<String, String> delete = Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(WEEK_MS),
+                "max.message.bytes", maxBytes);
+        // Compacted topics keep the latest value per key forever (ledger) or for a week after a key's
+        // last write (control, results); the small segments let the cleaner act within minutes.
+        Map<String, String> compact = Map.of("cleanup.policy", "compact", "max.message.bytes", maxBytes,
+                "min.cleanable.dirty.ratio", "0.1", "segment.ms", "60000", "delete.retention.ms", "60000");
+        Map<String, String> compactDelete = Map.of("cleanup.policy", "compact,delete", "retention.ms",
+                Long.toString(WEEK_MS), "max.message.bytes", maxBytes, "segment.ms", "60000");
+        return List.of(
+                new Spec(SUBMISSIONS, runPartitions, delete),
+                new Spec(TASKS, taskPartitions, delete),
+                new Spec(USAGE, runPartitions, delete),
+                new Spec(LEDGER, runPartitions, compact),
+                new Spec(CONTROL, runPartitions, compactDelete),
+                new Spec(RESULTS, runPartitions, compactDelete),
+                new Spec(DLQ, 1, delete));
+    }
+
+    public static List<Spec> all() {
+        return all(DEFAULT_RUN_PARTITIONS, DEFAULT_TASK_PARTITIONS);
+    }
+
+    /** The key of a node's entry on the ledger and control topics. */
+    public static String ledgerKey(String runId, String path) {
+        return runId + "|" + path;
+    }
+
+    /**
+     * The partition of every record about {@code runId} on a run-keyed topic: Kafka's default partitioner
+     * applied to the run id alone, so ledger and control records (keyed by run and path) land on the same
+     * partition number as the run's submission and usage.
+     */
+    public static int partitionFor(String runId, int partitions) {
+        return Utils.toPositive(Utils.murmur2(Utils.utf8(runId))) % partitions;
+    }
+}

@@ -1,0 +1,28 @@
+package io.sluice.schemas;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * What a worker reports to {@link Topics#USAGE} while it runs an attempt: one event per step (model turn),
+ * then a final one carrying the terminal status. Deduplicated by (run, path, attempt, seq).
+ *
+ * @param seq     per attempt, from 1, without gaps
+ * @param inputTokens  input tokens of this increment (not a running total)
+ * @param outputTokens output tokens of this increment
+ * @param steps   steps of this increment
+ * @param isFinal true on the last event of the attempt; then {@code status} is terminal
+ * @param status  on a final event: succeeded, failed, budget_exceeded, cancelled or timed_out; else running
+ * @param error   why a failed / cancelled / exceeded attempt ended, or null
+ * @param output  the executor's (possibly partial) output on the final event, or null
+ */
+public record UsageEvent(String runId, String path, int attempt, String workerId, long seq, long inputTokens,
+                         long outputTokens, long steps, @JsonProperty("final") boolean isFinal, Status status,
+                         String error, JsonNode output, long timestampMs) {
+
+    @JsonIgnore
+    public Usage usage() {
+        return new Usage(inputTokens, outputTokens, steps);
+    }
+}

@@ -1,0 +1,21 @@
+package io.sluice.schemas;
+
+import java.util.List;
+
+/**
+ * The root of a submitted tree.
+ *
+ * @param leafMaxTokens default grant for leaves without a {@code max_tokens} of their own
+ */
+public record Workflow(String id, Budget budget, Long leafMaxTokens, List<Node> nodes) {
+
+    public Workflow {
+        budget = budget == null ? Budget.NONE : budget;
+        nodes = nodes == null ? List.of() : List.copyOf(nodes);
+    }
+
+    /** The workflow seen as the root branch of its tree. */
+    public Branch asBranch() {
+        return new Branch(id, budget, leafMaxTokens, nodes);
+    }
+}
