@@ -1,5 +1,7 @@
 package io.sluice.schemas;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * The limits a node puts on itself and its subtree. Every field is optional ({@code null} = no limit of
  * its own; the ancestors' limits still apply). A child's budget may only narrow what its ancestors allow.
@@ -36,7 +38,8 @@ public record Budget(Long maxTokens, Long maxInputTokens, Long maxOutputTokens, 
         return new Budget(maxTokens, maxInputTokens, maxOutputTokens, maxSteps, timeoutMs, v);
     }
 
-    /** True when no field is set. */
+    /** True when no field is set. Not on the wire: Jackson would write it as an "empty" field no reader accepts. */
+    @JsonIgnore
     public boolean isEmpty() {
         return maxTokens == null && maxInputTokens == null && maxOutputTokens == null && maxSteps == null
                 && timeoutMs == null && maxParallel == null;
