@@ -1,0 +1,60 @@
+package io.sluice.coordinator;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+import io.sluice.coordinator.ledger.LedgerConfig;
+import io.sluice.schemas.ValidationLimits;
+
+/**
+ * Settings of a {@link Coordinator}.
+ *
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param groupId          consumer group of the coordinators; runs are split among its members by partition
+ * @param instanceId       this coordinator's stable identity: its transactional id is derived from it, so a
+ *                         restarted coordinator with the same id fences its zombie predecessor
+ * @param pollTimeout      longest wait for new records; deadlines are checked at least this often
+ * @param ledger           budget policy settings
+ * @param limits           submission validation limits
+ * @param clientProperties extra Kafka client properties (security settings, for example), applied to every client
+ */
+public record CoordinatorConfig(String bootstrapServers, String groupId, String instanceId, Duration pollTimeout,
+                                LedgerConfig ledger, ValidationLimits limits, Map<String, String> clientProperties) {
+
+    public static final String DEFAULT_GROUP_ID = "sluice-coordinator";
+    public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(50);
+
+    public CoordinatorConfig {
+        requireText("bootstrapServers", bootstrapServers);
+        requireText("groupId", groupId);
+        requireText("instanceId", instanceId);
+        Objects.requireNonNull(pollTimeout, "pollTimeout");
+        if (pollTimeout.isNegative() || pollTimeout.isZero() || pollTimeout.compareTo(Duration.ofSeconds(10)) > 0) {
+            throw new IllegalArgumentException("pollTimeout: must be within (0, 10s], got " + pollTimeout);
+        }
+        Objects.requireNonNull(ledger, "ledger");
+        Objects.requireNonNull(limits, "limits");
+        clientProperties = Map.copyOf(clientProperties == null ? Map.of() : clientProperties);
+    }
+
+    /** Defaults for everything but the bootstrap servers and the instance id. */
+    public static CoordinatorConfig of(String bootstrapServers, String instanceId) {
+        return new CoordinatorConfig(bootstrapServers, DEFAULT_GROUP_ID, instanceId, DEFAULT_POLL_TIMEOUT,
+                LedgerConfig.defaults(), ValidationLimits.DEFAULTS, Map.of());
+    }
+
+    public CoordinatorConfig withGroupId(String id) {
+        return new CoordinatorConfig(bootstrapServers, id, instanceId, pollTimeout, ledger, limits, clientProperties);
+    }
+
+    public CoordinatorConfig withLedger(LedgerConfig l) {
+        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, l, limits, clientProperties);
+    }
+
+    private static void requireText(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(field + ": must not be blank");
+        }
+    }
+}

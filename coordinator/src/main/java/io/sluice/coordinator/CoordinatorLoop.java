@@ -1,0 +1,358 @@
+package io.sluice.coordinator;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sluice.coordinator.ledger.Decisions;
+import io.sluice.coordinator.ledger.RunLedger;
+import io.sluice.schemas.Json;
+import io.sluice.schemas.LedgerEntry;
+import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.Status;
+import io.sluice.schemas.Submission;
+import io.sluice.schemas.SubmissionValidator;
+import io.sluice.schemas.Topics;
+import io.sluice.schemas.Usage;
+import io.sluice.schemas.UsageEvent;
+import io.sluice.schemas.ValidationResult;
+import io.sluice.schemas.WireFormatException;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's single event loop: poll submissions and usage → fold them into each run's
+ * {@link RunLedger} → publish the decisions (tasks, halts, ledger entries, receipts, rejections) and commit
+ * the consumed offsets in ONE Kafka transaction. Either all effects of a batch of input records become
+ * visible to read-committed readers, or none do.
+ *
+ * <p>Thread-safety: one thread ({@code sluice-coordinator-loop}) owns the consumer, the producer and every
+ * run's state. Other threads only call {@link #stop()}, which sets a flag and wakes the consumer up.
+ *
+ * <p>Not yet here (built with crash recovery): rebuilding run state from the ledger when a partition is
+ * assigned; runs of a revoked partition are dropped from memory and a warning names them.
+ */
+final class CoordinatorLoop implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorLoop.class);
+    /** Remembered ids of finished runs, so late usage is recognised rather than dead-lettered. */
+    private static final int FINISHED_RUNS_REMEMBERED = 10_000;
+    private static final int PAYLOAD_EXCERPT_CHARS = 4096;
+
+    private final CoordinatorConfig config;
+    private final Consumer<String, byte[]> consumer;
+    private final Producer<String, byte[]> producer;
+    private final SubmissionValidator validator;
+    private final Clock clock;
+    private final Map<String, ActiveRun> runs = new LinkedHashMap<>();
+    private final Map<String, Boolean> finishedRuns = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > FINISHED_RUNS_REMEMBERED;
+        }
+    };
+    private final Map<String, Integer> partitionCounts = new HashMap<>();
+    private final AtomicLong reservedTokens = new AtomicLong();
+
+    private final MeterRegistry registry;
+    private final Counter dispatched;
+    private final Counter tokensIn;
+    private final Counter tokensOut;
+    private final Counter duplicates;
+    private final Counter deadLetters;
+    private final Counter rejected;
+    private final Timer loopTimer;
+
+    private volatile boolean running = true;
+
+    CoordinatorLoop(CoordinatorConfig config, Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
+                    Clock clock, MeterRegistry registry) {
+        this.config = config;
+        this.consumer = consumer;
+        this.producer = producer;
+        this.clock = clock;
+        this.registry = registry;
+        this.validator = new SubmissionValidator(config.limits());
+        this.dispatched = counter(CoordinatorMeters.LEAVES_DISPATCHED);
+        this.tokensIn = Counter.builder(CoordinatorMeters.TOKENS_SPENT.meterName())
+                .description(CoordinatorMeters.TOKENS_SPENT.description()).tag("direction", "input").register(registry);
+        this.tokensOut = Counter.builder(CoordinatorMeters.TOKENS_SPENT.meterName())
+                .description(CoordinatorMeters.TOKENS_SPENT.description()).tag("direction", "output").register(registry);
+        this.duplicates = counter(CoordinatorMeters.USAGE_DUPLICATES);
+        this.deadLetters = counter(CoordinatorMeters.DEAD_LETTERS);
+        this.rejected = counter(CoordinatorMeters.SUBMISSIONS_REJECTED);
+        this.loopTimer = Timer.builder(CoordinatorMeters.LOOP.meterName()).description(CoordinatorMeters.LOOP.description())
+                .publishPercentileHistogram().register(registry);
+        registry.gauge(CoordinatorMeters.RUNS_ACTIVE.meterName(), runs, Map::size);
+        registry.gauge(CoordinatorMeters.TOKENS_RESERVED.meterName(), reservedTokens, AtomicLong::get);
+    }
+
+    private Counter counter(CoordinatorMeters meter) {
+        return Counter.builder(meter.meterName()).description(meter.description()).register(registry);
+    }
+
+    @Override
+    public void run() {
+        producer.initTransactions();
+        consumer.subscribe(List.of(Topics.SUBMISSIONS, Topics.USAGE), new RebalanceListener());
+        try {
+            while (running) {
+                ConsumerRecords<String, byte[]> records;
+                try {
+                    records = consumer.poll(nextPollTimeout());
+                } catch (WakeupException e) {
+                    continue; // stop() was called, or a spurious wakeup: the loop condition decides
+                }
+                long startNanos = System.nanoTime();
+                long now = clock.millis();
+                Outbox out = new Outbox();
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    if (Topics.SUBMISSIONS.equals(record.topic())) {
+                        onSubmission(record, now, out);
+                    } else {
+                        onUsage(record, now, out);
+                    }
+                }
+                tickDeadlines(now, out);
+                if (!records.isEmpty() || !out.isEmpty()) {
+                    publish(records, out);
+                    loopTimer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+                }
+            }
+        } finally {
+            runs.clear();
+        }
+    }
+
+    void stop() {
+        running = false;
+        consumer.wakeup();
+    }
+
+    private Duration nextPollTimeout() {
+        long timeout = config.pollTimeout().toMillis();
+        long now = clock.millis();
+        for (ActiveRun active : runs.values()) {
+            var next = active.ledger().nextDeadlineMs();
+            if (next.isPresent()) {
+                timeout = Math.min(timeout, Math.max(0, next.getAsLong() - now));
+            }
+        }
+        return Duration.ofMillis(timeout);
+    }
+
+    private void onSubmission(ConsumerRecord<String, byte[]> record, long now, Outbox out) {
+        ValidationResult result = validator.validate(record.value() == null ? new byte[0] : record.value());
+        if (!result.isValid()) {
+            reject(record, record.key(), result.errors(), now, out);
+            return;
+        }
+        Submission submission = result.submission();
+        if (submission.runId() == null) {
+            // Derived from the record's position, so replaying the same record yields the same run id.
+            submission = submission.withRunId("run-" + record.partition() + "-" + record.offset());
+        }
+        String runId = submission.runId();
+        if (runs.containsKey(runId) || finishedRuns.containsKey(runId)) {
+            reject(record, runId, List.of("run_id: a run with id '" + runId + "' was already submitted"), now, out);
+            return;
+        }
+        RunLedger run = RunLedger.create(submission, config.ledger(), now);
+        ActiveRun active = new ActiveRun(run, submission.workflow().id(), record.partition());
+        runs.put(runId, active);
+        log.info("run {} accepted ({} mode)", runId, submission.mode().wire());
+        apply(active, run.begin(now), out);
+    }
+
+    private void onUsage(ConsumerRecord<String, byte[]> record, long now, Outbox out) {
+        UsageEvent event;
+        try {
+            event = Json.read(record.value(), UsageEvent.class);
+        } catch (WireFormatException e) {
+            deadLetter(record, record.key(), "usage", List.of(e.getMessage()), now, out);
+            return;
+        }
+        ActiveRun active = runs.get(event.runId());
+        if (active == null) {
+            if (finishedRuns.containsKey(event.runId())) {
+                duplicates.increment(); // a late event of a finished run: already accounted, or charged as dead
+            } else {
+                deadLetter(record, event.runId(), "usage", List.of("run_id: no active run '" + event.runId() + "' on this coordinator"), now, out);
+            }
+            return;
+        }
+        RunLedger run = active.ledger();
+        long duplicatesBefore = run.duplicatesIgnored();
+        Usage before = active.spent();
+        Decisions decisions = run.onUsage(event, now);
+        Usage delta = active.spent().minus(before);
+        tokensIn.increment(delta.inputTokens());
+        tokensOut.increment(delta.outputTokens());
+        duplicates.increment(run.duplicatesIgnored() - duplicatesBefore);
+        apply(active, decisions, out);
+    }
+
+    private void tickDeadlines(long now, Outbox out) {
+        List<ActiveRun> due = new ArrayList<>();
+        for (ActiveRun active : runs.values()) {
+            var next = active.ledger().nextDeadlineMs();
+            if (next.isPresent() && next.getAsLong() <= now) {
+                due.add(active);
+            }
+        }
+        for (ActiveRun active : due) {
+            apply(active, active.ledger().onTick(now), out);
+        }
+    }
+
+    private void apply(ActiveRun active, Decisions decisions, Outbox out) {
+        String runId = active.ledger().runId();
+        decisions.tasks().forEach(task -> {
+            out.add(new ProducerRecord<>(Topics.TASKS, runId + "|" + task.path(), Json.write(task)));
+            dispatched.increment();
+        });
+        decisions.halts().forEach(halt -> {
+            out.add(new ProducerRecord<>(Topics.CONTROL, partition(Topics.CONTROL, runId), halt.key(), Json.write(halt)));
+            registry.counter(CoordinatorMeters.HALTS.meterName(), "cause", halt.status().wire()).increment();
+        });
+        for (LedgerEntry entry : decisions.entries()) {
+            out.add(new ProducerRecord<>(Topics.LEDGER, partition(Topics.LEDGER, runId), entry.key(), Json.write(entry)));
+        }
+        Receipt receipt = decisions.receipt();
+        if (receipt != null) {
+            out.add(new ProducerRecord<>(Topics.RESULTS, partition(Topics.RESULTS, runId), runId, Json.write(receipt)));
+            finish(runId, receipt);
+        }
+    }
+
+    private void finish(String runId, Receipt receipt) {
+        runs.remove(runId);
+        finishedRuns.put(runId, Boolean.TRUE);
+        registry.counter(CoordinatorMeters.RUNS.meterName(), "status", receipt.status().wire()).increment();
+        if (!receipt.nodes().isEmpty()) {
+            LedgerEntry root = receipt.nodes().get(0);
+            if (root.limits() != null && root.limits().maxTokens() != null && root.limits().maxTokens() > 0) {
+                registry.summary(CoordinatorMeters.BUDGET_UTILISATION.meterName())
+                        .record((double) root.spent().totalTokens() / root.limits().maxTokens());
+            }
+        }
+        log.info("run {} finished: {} ({})", runId, receipt.status().wire(), receipt.reason());
+    }
+
+    private void reject(ConsumerRecord<String, byte[]> record, String runId, List<String> errors, long now, Outbox out) {
+        rejected.increment();
+        deadLetter(record, runId, "submission", errors, now, out);
+        if (runId != null && !runId.isBlank() && !runs.containsKey(runId)) {
+            Receipt receipt = new Receipt(runId, null, Status.REJECTED, String.join("; ", errors), now, now, List.of());
+            out.add(new ProducerRecord<>(Topics.RESULTS, partition(Topics.RESULTS, runId), runId, Json.write(receipt)));
+        }
+        log.warn("submission at {}-{}@{} rejected: {}", record.topic(), record.partition(), record.offset(), errors);
+    }
+
+    private void deadLetter(ConsumerRecord<String, byte[]> record, String runId, String kind, List<String> errors,
+                            long now, Outbox out) {
+        deadLetters.increment();
+        String payload = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
+        if (payload != null && payload.length() > PAYLOAD_EXCERPT_CHARS) {
+            payload = payload.substring(0, PAYLOAD_EXCERPT_CHARS) + "…(" + record.value().length + " bytes)";
+        }
+        Rejection rejection = new Rejection(record.topic(), record.partition(), record.offset(), runId, kind, errors, payload, now);
+        out.add(new ProducerRecord<>(Topics.DLQ, runId, Json.write(rejection)));
+    }
+
+    private int partition(String topic, String runId) {
+        int n = partitionCounts.computeIfAbsent(topic, t -> producer.partitionsFor(t).size());
+        return Topics.partitionFor(runId, n);
+    }
+
+    private void publish(ConsumerRecords<String, byte[]> records, Outbox out) {
+        producer.beginTransaction();
+        for (ProducerRecord<String, byte[]> record : out.records) {
+            producer.send(record);
+        }
+        if (!records.isEmpty()) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+            for (TopicPartition tp : records.partitions()) {
+                List<ConsumerRecord<String, byte[]>> part = records.records(tp);
+                offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
+            }
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+        }
+        // A failure here is fatal for this loop: the in-memory fold already moved on. The Coordinator
+        // surfaces it; a restarted coordinator recovers from the committed ledger.
+        producer.commitTransaction();
+        reservedTokens.set(runs.values().stream().mapToLong(ActiveRun::reservedTokens).sum());
+    }
+
+    /** A run this coordinator folds, with what the loop needs to know about it. */
+    private record ActiveRun(RunLedger ledger, String rootPath, int partition) {
+
+        Usage spent() {
+            LedgerEntry root = ledger.entry(rootPath);
+            return root == null || root.spent() == null ? Usage.ZERO : root.spent();
+        }
+
+        long reservedTokens() {
+            LedgerEntry root = ledger.entry(rootPath);
+            return root == null || root.reserved() == null ? 0 : root.reserved().tokens();
+        }
+    }
+
+    /** What one loop iteration will publish, in order. */
+    private static final class Outbox {
+        final List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+
+        void add(ProducerRecord<String, byte[]> record) {
+            records.add(record);
+        }
+
+        boolean isEmpty() {
+            return records.isEmpty();
+        }
+    }
+
+    private final class RebalanceListener implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            for (TopicPartition tp : partitions) {
+                if (!Topics.SUBMISSIONS.equals(tp.topic())) {
+                    continue;
+                }
+                for (Iterator<Map.Entry<String, ActiveRun>> it = runs.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<String, ActiveRun> e = it.next();
+                    if (e.getValue().partition() == tp.partition()) {
+                        log.warn("partition {} revoked: run {} is no longer folded here", tp, e.getKey());
+                        it.remove();
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            log.info("coordinator assigned {}", partitions);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.sluice.coordinator;
+
+/**
+ * Every meter the coordinator registers: name, type and description in one place. Tags are low-cardinality
+ * only ({@code status}, {@code direction}, {@code cause}); never a run or node id.
+ */
+enum CoordinatorMeters {
+    RUNS("sluice.coordinator.runs", "Runs that reached a terminal status, by status"),
+    RUNS_ACTIVE("sluice.coordinator.runs.active", "Runs this coordinator is folding now"),
+    SUBMISSIONS_REJECTED("sluice.coordinator.submissions.rejected", "Submissions refused with a rejection record"),
+    LEAVES_DISPATCHED("sluice.coordinator.leaves.dispatched", "Leaf attempts published to the tasks topic"),
+    TOKENS_SPENT("sluice.coordinator.tokens.spent", "Tokens charged to runs, by direction (input|output)"),
+    TOKENS_RESERVED("sluice.coordinator.tokens.reserved", "Tokens currently reserved by outstanding grants"),
+    HALTS("sluice.coordinator.halts", "Subtrees halted, by cause (budget_exceeded|timed_out|cancelled)"),
+    USAGE_DUPLICATES("sluice.coordinator.usage.duplicates", "Usage events ignored as duplicates or late"),
+    DEAD_LETTERS("sluice.coordinator.dead.letters", "Records sent to the DLQ"),
+    LOOP("sluice.coordinator.loop", "One poll→fold→commit iteration that handled records"),
+    BUDGET_UTILISATION("sluice.coordinator.budget.utilisation", "Spent ÷ max_tokens of finished runs that had a token limit");
+
+    private final String meterName;
+    private final String description;
+
+    CoordinatorMeters(String meterName, String description) {
+        this.meterName = meterName;
+        this.description = description;
+    }
+
+    String meterName() {
+        return meterName;
+    }
+
+    String description() {
+        return description;
+    }
+}

@@ -1,0 +1,74 @@
+package io.sluice.coordinator.ledger;
+
+import io.sluice.schemas.Budget;
+import io.sluice.schemas.Grant;
+import io.sluice.schemas.Reservation;
+import io.sluice.schemas.Usage;
+
+/**
+ * The budget dimensions. Amounts per dimension live in {@code long[COUNT]} arrays indexed by ordinal;
+ * {@link #TOKENS} is always input + output.
+ */
+enum Dim {
+    TOKENS("max_tokens"),
+    INPUT("max_input_tokens"),
+    OUTPUT("max_output_tokens"),
+    STEPS("max_steps");
+
+    static final Dim[] ALL = values();
+    static final int COUNT = ALL.length;
+    /** In a grant array: no limit in this dimension. */
+    static final long UNLIMITED = -1;
+
+    /** The budget field's wire name, used in reasons. */
+    final String field;
+
+    Dim(String field) {
+        this.field = field;
+    }
+
+    Long limit(Budget b) {
+        return switch (this) {
+            case TOKENS -> b.maxTokens();
+            case INPUT -> b.maxInputTokens();
+            case OUTPUT -> b.maxOutputTokens();
+            case STEPS -> b.maxSteps();
+        };
+    }
+
+    static long[] amounts(long input, long output, long steps) {
+        return new long[] {saturatedAdd(input, output), input, output, steps};
+    }
+
+    static Grant grant(long[] g) {
+        return new Grant(boxed(g[TOKENS.ordinal()]), boxed(g[INPUT.ordinal()]), boxed(g[OUTPUT.ordinal()]),
+                boxed(g[STEPS.ordinal()]));
+    }
+
+    static Reservation reservation(long[] r) {
+        return new Reservation(r[TOKENS.ordinal()], r[INPUT.ordinal()], r[OUTPUT.ordinal()], r[STEPS.ordinal()]);
+    }
+
+    static Usage usage(long[] s) {
+        return new Usage(s[INPUT.ordinal()], s[OUTPUT.ordinal()], s[STEPS.ordinal()]);
+    }
+
+    /** Sums that saturate instead of wrapping: a worker reporting absurd numbers must not flip a sign. */
+    static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        if (((a ^ r) & (b ^ r)) < 0) {
+            return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return r;
+    }
+
+    /** {@code ceil(value × factor)}, saturating at {@link Long#MAX_VALUE}. */
+    static long ceilTimes(long value, double factor) {
+        double r = Math.ceil(value * factor);
+        return r >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) r;
+    }
+
+    private static Long boxed(long v) {
+        return v == UNLIMITED ? null : v;
+    }
+}

@@ -1,0 +1,159 @@
+package io.sluice.coordinator.ledger;
+
+import java.util.Arrays;
+
+import io.sluice.schemas.Budget;
+
+/**
+ * Admission of the next pending copy of a leaf: the grant it would get, or why it waits or is refused. A pure
+ * function of the tree's current numbers; {@link RunLedger} carries the verdict out. The rules are documented on
+ * {@link RunLedger}.
+ */
+final class GrantPolicy {
+
+    private GrantPolicy() {
+    }
+
+    /** The outcome of one admission attempt. */
+    sealed interface Verdict permits Dispatch, Wait, Refuse {
+    }
+
+    /** Dispatch now with this grant ({@link Dim#UNLIMITED} per unlimited dimension). */
+    record Dispatch(long[] grant, boolean probe) implements Verdict {
+    }
+
+    /** Wait: a refund (or the probe's result) may come from in-flight attempts below {@code pauseAt}. */
+    record Wait(GroupNode pauseAt) implements Verdict {
+    }
+
+    /**
+     * The leaf ends budget_exceeded without spending; {@code haltAt}, if not null, halts for {@code dim} with limit
+     * {@code limit}.
+     */
+    record Refuse(String reason, GroupNode haltAt, Dim dim, long limit) implements Verdict {
+    }
+
+    static Verdict strict(LeafSpec spec, LedgerConfig config) {
+        GroupNode parent = spec.parent;
+        Budget own = spec.leaf.budget();
+        long[] desired = new long[Dim.COUNT];
+        boolean[] probeDim = new boolean[Dim.COUNT];
+        boolean needsProbe = false;
+        for (Dim d : Dim.ALL) {
+            int i = d.ordinal();
+            Long ownLimit = d.limit(own);
+            if (ownLimit != null) {
+                desired[i] = ownLimit; // first attempt: nothing of the leaf's own budget spent yet (retries: the rest)
+            } else if (d == Dim.TOKENS && parent.leafMaxTokens != null) {
+                desired[i] = Math.max(1, parent.leafMaxTokens);
+            } else if (parent.limitedOnPath[i]) {
+                if (parent.learnedFrom > 0) {
+                    desired[i] = parent.estimate(d, config.estimateMargin());
+                } else {
+                    probeDim[i] = true;
+                    needsProbe = true;
+                }
+            } else {
+                desired[i] = Dim.UNLIMITED;
+            }
+        }
+
+        long[] minHead = new long[Dim.COUNT];
+        Arrays.fill(minHead, Long.MAX_VALUE);
+        for (GroupNode a = parent; a != null; a = a.parent) {
+            for (Dim d : Dim.ALL) {
+                Long limit = d.limit(a.limits);
+                if (limit != null) {
+                    minHead[d.ordinal()] = Math.min(minHead[d.ordinal()], a.headroom(d, limit));
+                }
+            }
+        }
+        for (int i = 0; i < Dim.COUNT; i++) {
+            if (probeDim[i]) {
+                desired[i] = minHead[i]; // a probe takes all that is available, to learn the need
+            }
+        }
+
+        // The leaf's own limits: never a reason to halt anything. The desired grant there is what the leaf has left
+        // of its own budget (all of it on a first attempt), so it only blocks when nothing is left (max_tokens: 0).
+        for (Dim d : Dim.ALL) {
+            Long ownLimit = d.limit(own);
+            if (ownLimit != null && ownLimit < 1) {
+                return new Refuse("not admitted: its own " + d.field + " " + ownLimit + " allows no grant", null, d, ownLimit);
+            }
+        }
+
+        // Ancestors, from the leaf's parent up: blocking nodes are busy (wait) or idle (last chance or refuse).
+        GroupNode highestBusy = null;
+        for (GroupNode a = parent; a != null; a = a.parent) {
+            for (Dim d : Dim.ALL) {
+                int i = d.ordinal();
+                Long limit = d.limit(a.limits);
+                if (limit == null || desired[i] == Dim.UNLIMITED) {
+                    continue;
+                }
+                long head = a.headroom(d, limit);
+                long required = Math.max(desired[i], 1);
+                if (head >= required) {
+                    continue;
+                }
+                if (a.inFlight > 0) {
+                    highestBusy = a;
+                } else if (head < useful(desired[i], config)) {
+                    // Idle and short even for a last chance: nothing below it can refund, so this is final. The
+                    // deepest such node halts; an exhausted ancestor halts when one of its own leaves is refused.
+                    return new Refuse("not admitted: grant " + required + " > remaining " + head + " at " + a.path + " ("
+                            + d.field + ")", a, d, limit);
+                }
+            }
+        }
+        if (needsProbe && parent.probe != null && highestBusy == null) {
+            // Siblings wait for the probe's result. (Also implied by the budget: the probe holds all the headroom.)
+            highestBusy = parent;
+        }
+        if (highestBusy != null) {
+            return new Wait(highestBusy);
+        }
+        long[] grant = new long[Dim.COUNT];
+        for (int i = 0; i < Dim.COUNT; i++) {
+            // Where the desired grant does not fit (all blockers idle), this is the last chance: what remains.
+            grant[i] = desired[i] == Dim.UNLIMITED ? Dim.UNLIMITED : Math.min(desired[i], minHead[i]);
+        }
+        return new Dispatch(grant, needsProbe);
+    }
+
+    static Verdict optimistic(LeafSpec spec) {
+        GroupNode parent = spec.parent;
+        Budget own = spec.leaf.budget();
+        for (GroupNode a = parent; a != null; a = a.parent) {
+            for (Dim d : Dim.ALL) {
+                Long limit = d.limit(a.limits);
+                if (limit != null && a.spent[d.ordinal()] >= limit) {
+                    return new Refuse("not admitted: " + a.path + " " + d.field + " " + limit + " exhausted (spent "
+                            + a.spent[d.ordinal()] + ")", a, d, limit);
+                }
+            }
+        }
+        long[] grant = new long[Dim.COUNT];
+        for (Dim d : Dim.ALL) {
+            int i = d.ordinal();
+            Long ownLimit = d.limit(own);
+            if (ownLimit != null && ownLimit <= 0) {
+                return new Refuse("not admitted: its own " + d.field + " " + ownLimit + " allows no grant", null, d, ownLimit);
+            }
+            if (ownLimit != null) {
+                grant[i] = ownLimit;
+            } else if (d == Dim.TOKENS && parent.leafMaxTokens != null) {
+                grant[i] = parent.leafMaxTokens;
+            } else {
+                grant[i] = Dim.UNLIMITED;
+            }
+        }
+        return new Dispatch(grant, false);
+    }
+
+    /** The least grant worth dispatching when {@code desired} does not fit: {@code max(1, ceil(desired × fraction))}. */
+    private static long useful(long desired, LedgerConfig config) {
+        return Math.max(1, Dim.ceilTimes(desired, config.minUsefulFraction()));
+    }
+}

@@ -1,0 +1,203 @@
+package io.sluice.coordinator.ledger;
+
+import java.util.BitSet;
+import java.util.EnumMap;
+import java.util.Map;
+
+import io.sluice.schemas.Budget;
+import io.sluice.schemas.LedgerEntry;
+import io.sluice.schemas.Mode;
+import io.sluice.schemas.Status;
+
+/**
+ * The mutable state of the workflow or of one branch. Its size does not depend on how many leaves lie below it:
+ * leaves are counted by status, and the copies of a repeated leaf are a cursor in its {@link LeafSpec}.
+ */
+final class GroupNode implements Child {
+
+    private static final Status[] STATUSES = Status.values();
+
+    /** Position in the run's pre-order list of groups; a subtree is the range {@code [index, index + subtreeGroups)}. */
+    final int index;
+    final GroupNode parent;
+    private final int indexInParent;
+    final String path;
+    final String kind;
+    final Budget limits;
+    /** The default grant for leaves below without a max_tokens of their own: this node's or the nearest ancestor's. */
+    final Long leafMaxTokens;
+    /** Absolute deadline of this node's own timeout, or null. */
+    final Long deadlineMs;
+    /** The earliest deadline of this node and its ancestors, or null: the cap of a leaf task's deadline. */
+    final Long pathDeadlineMs;
+    /** Per dimension: whether this node or an ancestor limits it. */
+    final boolean[] limitedOnPath = new boolean[Dim.COUNT];
+
+    Child[] children = new Child[0];
+    Map<String, LeafSpec> specsById = Map.of();
+    int subtreeGroups = 1;
+    long totalLeaves;
+
+    // ---- accounting (S and R of the class Javadoc of RunLedger)
+    final long[] spent = new long[Dim.COUNT];
+    final long[] reserved = new long[Dim.COUNT];
+    /** Leaves below by status, PENDING and RUNNING included; sums to totalLeaves. */
+    final long[] leafCounts = new long[STATUSES.length];
+    int inFlight;
+
+    // ---- scheduling
+    /** Children that may have a dispatchable leaf; cleared when one is found blocked, set again on a finish below. */
+    final BitSet runnable = new BitSet();
+    /** Set when the next leaf in document order waits for a refund below this node; cleared by any finish below. */
+    boolean paused;
+    /** Set when this node or an ancestor halted: nothing below is dispatched any more. */
+    boolean closed;
+    /** The probe attempt among the direct leaf children, while in flight. */
+    LiveLeaf probe;
+
+    // ---- learning from finished attempts of direct leaf children
+    /** Attempts that ran to their own end (succeeded, failed, budget_exceeded): only these make an estimate known. */
+    long learnedFrom;
+    final long[] maxObserved = new long[Dim.COUNT];
+    final long[] estimateFloor = new long[Dim.COUNT];
+
+    // ---- outcome
+    boolean started;
+    HaltCause halt;
+    Status worstChild;
+    String worstChildReason;
+    long unfinishedLeaves;
+    int openChildGroups;
+    boolean terminal;
+    Status finalStatus;
+    String finalReason;
+    long updatedAtMs;
+
+    GroupNode(int index, GroupNode parent, int indexInParent, String path, String kind, Budget limits,
+              Long ownLeafMaxTokens, long startedAtMs) {
+        this.index = index;
+        this.parent = parent;
+        this.indexInParent = indexInParent;
+        this.path = path;
+        this.kind = kind;
+        this.limits = limits;
+        this.leafMaxTokens = ownLeafMaxTokens != null ? ownLeafMaxTokens : parent == null ? null : parent.leafMaxTokens;
+        this.deadlineMs = limits.timeoutMs() == null ? null : Dim.saturatedAdd(startedAtMs, limits.timeoutMs());
+        Long inherited = parent == null ? null : parent.pathDeadlineMs;
+        if (inherited == null || deadlineMs == null) {
+            this.pathDeadlineMs = inherited == null ? deadlineMs : inherited;
+        } else {
+            this.pathDeadlineMs = Math.min(inherited, deadlineMs);
+        }
+        for (Dim d : Dim.ALL) {
+            limitedOnPath[d.ordinal()] = d.limit(limits) != null || (parent != null && parent.limitedOnPath[d.ordinal()]);
+        }
+        this.updatedAtMs = startedAtMs;
+    }
+
+    @Override
+    public int indexInParent() {
+        return indexInParent;
+    }
+
+    boolean hasSlot() {
+        Integer max = limits.maxParallel();
+        return max == null || inFlight < max;
+    }
+
+    /** What may still be reserved in dimension {@code d} here: {@code max(0, L − S − R)}; only for limited dimensions. */
+    long headroom(Dim d, long limit) {
+        return Math.max(0, limit - spent[d.ordinal()] - reserved[d.ordinal()]);
+    }
+
+    /** The learned grant for dimension {@code d} (at least 1); only meaningful once {@code learnedFrom > 0}. */
+    long estimate(Dim d, double margin) {
+        int i = d.ordinal();
+        return Math.max(1, Math.max(Dim.ceilTimes(maxObserved[i], margin), estimateFloor[i]));
+    }
+
+    /**
+     * Learns from one finished attempt of a direct leaf child. A cancelled or timed-out attempt was stopped from
+     * outside: what it spent is a lower bound of the need, kept, but it does not make the estimate known (the next
+     * sibling probes again rather than trusting a truncated number).
+     */
+    void learn(long[] attemptSpent, long[] grant, Status status) {
+        if (status == Status.SUCCEEDED || status == Status.FAILED || status == Status.BUDGET_EXCEEDED) {
+            learnedFrom++;
+        }
+        for (int i = 0; i < Dim.COUNT; i++) {
+            maxObserved[i] = Math.max(maxObserved[i], attemptSpent[i]);
+            // An attempt stopped by its grant says nothing about its need except that it was larger.
+            if (status == Status.BUDGET_EXCEEDED && grant[i] != Dim.UNLIMITED && attemptSpent[i] >= grant[i]) {
+                long doubled = grant[i] > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : grant[i] * 2;
+                estimateFloor[i] = Math.max(estimateFloor[i], doubled);
+            }
+        }
+    }
+
+    /** Records that a child (leaf or group) ended; the first child reaching the worst status so far names the reason. */
+    void childEnded(Status status, String reason) {
+        if (worstChild == null || (status != worstChild && Status.worse(worstChild, status) == status)) {
+            worstChild = status;
+            worstChildReason = reason;
+        }
+    }
+
+    /** Ends this node: its own halt cause if it halted, else its children's worst status. */
+    void finish() {
+        terminal = true;
+        if (halt != null) {
+            finalStatus = halt.nodeStatus();
+            finalReason = withOvershoot(halt.describe(this));
+        } else if (worstChild == null || worstChild == Status.SUCCEEDED) {
+            finalStatus = Status.SUCCEEDED;
+            finalReason = withOvershoot(totalLeaves == 0 ? "no leaves" : "all " + totalLeaves + " leaves succeeded");
+        } else {
+            finalStatus = worstChild;
+            finalReason = withOvershoot(worstChildReason);
+        }
+    }
+
+    Status status() {
+        if (terminal) {
+            return finalStatus;
+        }
+        return started ? Status.RUNNING : Status.PENDING;
+    }
+
+    String reason() {
+        if (terminal) {
+            return finalReason;
+        }
+        if (halt != null) {
+            return withOvershoot(halt.describe(this));
+        }
+        return overshoot() > 0 ? withOvershoot(null) : null;
+    }
+
+    /** Tokens spent beyond this node's max_tokens. */
+    long overshoot() {
+        Long max = limits.maxTokens();
+        return max == null ? 0 : Math.max(0, spent[Dim.TOKENS.ordinal()] - max);
+    }
+
+    private String withOvershoot(String reason) {
+        long over = overshoot();
+        if (over == 0 || (halt != null && halt.dim() == Dim.TOKENS)) {
+            return reason; // a max_tokens halt's own text already states it
+        }
+        String note = "overshoot " + over + " tokens beyond max_tokens " + limits.maxTokens();
+        return reason == null ? note : reason + "; " + note;
+    }
+
+    LedgerEntry entry(String runId, Mode mode) {
+        Map<Status, Long> counts = new EnumMap<>(Status.class);
+        for (Status s : STATUSES) {
+            if (leafCounts[s.ordinal()] != 0) {
+                counts.put(s, leafCounts[s.ordinal()]);
+            }
+        }
+        return new LedgerEntry(runId, path, kind, mode, status(), reason(), limits, Dim.reservation(reserved),
+                Dim.usage(spent), counts, overshoot(), updatedAtMs);
+    }
+}

@@ -1,0 +1,631 @@
+package io.sluice.coordinator.ledger;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+import io.sluice.schemas.Halt;
+import io.sluice.schemas.LeafTask;
+import io.sluice.schemas.LedgerEntry;
+import io.sluice.schemas.Mode;
+import io.sluice.schemas.NodePaths;
+import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Reservation;
+import io.sluice.schemas.Status;
+import io.sluice.schemas.Submission;
+import io.sluice.schemas.Usage;
+import io.sluice.schemas.UsageEvent;
+
+/**
+ * The budget engine of one run: the single place where Sluice's budget rules live. A deterministic state machine
+ * — no I/O, no clock, no randomness, no threads; time comes in as an argument — that turns a submission and the
+ * usage its workers report into leaf tasks to dispatch, halts, ledger entries and, at the end, a receipt. The same
+ * inputs always give the same outputs.
+ *
+ * <h2>Accounting</h2>
+ * Dimensions: tokens (input + output), input tokens, output tokens, steps. For every workflow/branch node N and
+ * dimension d: the limit L (N's own budget; none when null), the spend S of all leaves below N, and the
+ * reservation R — the sum of what is left of the grants of attempts in flight below N. A leaf's own budget limits
+ * the leaf across its attempts. Usage is folded per event: S += u along the leaf's path; R -= the part of u its
+ * grant covered. A final event refunds what is left of the grant (R -= remaining) and frees the attempt's
+ * {@code max_parallel} slot; a refund may admit waiting leaves in the same call.
+ *
+ * <h2>STRICT (default): zero overshoot</h2>
+ * Invariant, for every node and limited dimension, at all times: <b>S + R ≤ L</b>. A leaf attempt is dispatched
+ * only with a grant g such that S + R + g ≤ L at every ancestor; workers cap every step to what is left of the
+ * grant. Usage beyond the grant is a worker fault: it is charged anyway (spend is truth), stated in the leaf's
+ * reason, and shows as overshoot.
+ * <p><b>Grant policy</b> (per limited dimension; dimensions nobody on the path limits get no limit):
+ * <ol>
+ *   <li>desired grant: the leaf's own limit; for tokens, else the nearest {@code leaf_max_tokens} (leaf's branch up to
+ *   the workflow); else an estimate learned from finished attempts of leaves under the same parent —
+ *   {@code ceil(max observed × estimateMargin)}, at least 1, and at least twice any grant an attempt used up before
+ *   ending budget_exceeded. Only attempts that ran to their own end (succeeded, failed, budget_exceeded) make an
+ *   estimate known; what cancelled or timed-out ones spent still counts as observed. With no estimate yet the leaf
+ *   is a <i>probe</i>: it gets all the headroom on its path, and the leaves of the same parent needing an estimate
+ *   wait for its result;</li>
+ *   <li>if the desired grant (at least 1) fits every node on the path → dispatch;</li>
+ *   <li>else, if some node where it does not fit has attempts in flight below it → wait (a refund may come): waiting
+ *   beats a grant too small to be useful. The highest such node pauses: nothing else below it is dispatched ahead
+ *   of the waiting leaf (document order), until an attempt below it finishes;</li>
+ *   <li>else (every blocking node idle) → last chance: if every blocking node has at least
+ *   {@code max(1, ceil(desired × minUsefulFraction))} left, dispatch with what is left (the worker truncates to
+ *   it, so nothing overshoots);</li>
+ *   <li>otherwise the leaf ends budget_exceeded without spending ("not admitted: grant 750 &gt; remaining 400 at
+ *   audit (max_tokens)") and the deepest such node halts (see below); an exhausted node above it halts when one of
+ *   its own leaves is refused there. An idle node short even for a last chance can never get a refund (nothing
+ *   below it runs, and the waiting leaf keeps everything below it waiting), so this is decided at once, even while
+ *   a node above is busy.</li>
+ * </ol>
+ * A leaf refused by its own limit (e.g. {@code max_tokens: 0}) ends budget_exceeded and halts nothing; an attempt
+ * that ends budget_exceeded because it used up its grant halts nothing either.
+ *
+ * <h2>OPTIMISTIC: the seed system's behaviour</h2>
+ * Grants carry only the leaf's own limits (or {@code leaf_max_tokens}). Leaves are dispatched while S &lt; L at every
+ * ancestor; the usage that makes S ≥ L at a node halts that node (its in-flight attempts are told to stop and are
+ * still charged for what they report). Every node reports {@code overshoot = max(0, S − L)} tokens.
+ *
+ * <h2>Halts, deadlines, parallelism</h2>
+ * A halting node ends budget_exceeded (or timed_out) with its own reason ("audit/scan: max_tokens 600 exhausted
+ * (spent 560, remaining 40)"); all its not-yet-dispatched leaves end cancelled ("halted: audit/scan max_tokens
+ * exhausted") — counted, never materialised; a {@link Halt} is emitted for its path (status cancelled, or
+ * timed_out for a deadline), and nothing more below it is dispatched. The rest of the tree goes on. A workflow or
+ * branch {@code timeout_ms} counts from the run's start ({@link #create}'s time); deadlines are applied at the
+ * start of every call. A leaf's {@code timeout_ms} is per attempt: a task's deadline is the earliest of dispatch +
+ * leaf timeout and every ancestor's deadline; the worker enforces it. At every node the attempts in flight below
+ * it never exceed its {@code max_parallel}; waiting leaves stay here, not on Kafka. {@link #nextDeadlineMs()} covers
+ * workflow/branch deadlines only: workers enforce the deadlines of their tasks.
+ *
+ * <h2>Statuses</h2>
+ * Leaves: pending → running → the final event's status. A node ends, exactly once, when every leaf below it has:
+ * with its own halt status if it halted, else the worst of its children's ({@link Status#worse}); a node without
+ * leaves succeeds at {@link #begin}. The run ends with the workflow; that call's {@link Decisions} carry the
+ * receipt.
+ *
+ * <h2>Usage dedupe</h2>
+ * An event is ignored (and counted in {@link #duplicatesIgnored()}) when its attempt is not in flight (finished,
+ * never dispatched, wrong attempt number, unknown path) or its sequence number is not above the last one seen.
+ *
+ * <h2>Memory and cost</h2>
+ * Tree expansion is lazy: per workflow/branch a fixed set of counters and a cursor per leaf definition; per leaf in
+ * flight one object; nothing per finished leaf except, in runs of at most {@code receiptLeafLimit} leaves, its
+ * ledger entry for the receipt. Dispatch follows depth-first document order; a dispatch costs O(depth) amortised.
+ *
+ * <p>Not thread-safe: one thread (the coordinator's loop for the run's partition) owns a ledger.
+ */
+public final class RunLedger {
+
+    private final String runId;
+    private final Mode mode;
+    private final LedgerConfig config;
+    private final long startedAtMs;
+    private final RunTree tree;
+    private final GroupNode root;
+    /** Attempts in flight, by leaf path. Only looked up, never iterated, so its order does not matter. */
+    private final Map<String, LiveLeaf> inFlight = new HashMap<>();
+    /** One entry per finished leaf, by ordinal; only in runs of at most receiptLeafLimit leaves, else null. */
+    private final LedgerEntry[] leafEntries;
+    private final Outbox out = new Outbox();
+
+    private boolean begun;
+    private long lastNowMs;
+    private long finishedAtMs;
+    private int deadlineCursor;
+    private long duplicatesIgnored;
+    private Receipt finalReceipt;
+
+    private RunLedger(Submission submission, LedgerConfig config, long nowMs) {
+        this.runId = Objects.requireNonNull(submission.runId(), "submission.runId");
+        this.mode = submission.mode();
+        this.config = config;
+        this.startedAtMs = nowMs;
+        this.lastNowMs = nowMs;
+        this.tree = RunTree.build(Objects.requireNonNull(submission.workflow(), "submission.workflow"), nowMs);
+        this.root = tree.root;
+        this.leafEntries = tree.totalLeaves <= config.receiptLeafLimit() ? new LedgerEntry[tree.totalLeaves] : null;
+    }
+
+    /** A ledger for a validated submission; nothing is dispatched before {@link #begin}. */
+    public static RunLedger create(Submission submission, LedgerConfig config, long nowMs) {
+        Objects.requireNonNull(submission, "submission");
+        Objects.requireNonNull(config, "config");
+        return new RunLedger(submission, config, nowMs);
+    }
+
+    /** Starts the run: the first wave of tasks and an entry for the workflow and every branch. */
+    public Decisions begin(long nowMs) {
+        if (begun) {
+            throw new IllegalStateException("run " + runId + " has already begun");
+        }
+        begun = true;
+        lastNowMs = nowMs;
+        for (GroupNode g : tree.groups) {
+            out.changed(g, nowMs);
+        }
+        for (int i = tree.groups.size() - 1; i >= 0; i--) {
+            settle(tree.groups.get(i), nowMs); // nodes without leaves succeed now
+        }
+        expireDeadlines(nowMs);
+        pump(nowMs);
+        return drain(nowMs);
+    }
+
+    /** Folds one usage event of a worker. */
+    public Decisions onUsage(UsageEvent event, long nowMs) {
+        Objects.requireNonNull(event, "event");
+        requireBegun();
+        if (!runId.equals(event.runId())) {
+            throw new IllegalArgumentException("usage of run " + event.runId() + " given to the ledger of run " + runId);
+        }
+        LiveLeaf leaf = inFlight.get(event.path());
+        // Screening. Crash recovery (a later issue) belongs here: attempts declared dead after a coordinator
+        // restart or a lost worker will be screened out, or re-adopted, before anything is charged.
+        if (leaf == null || event.attempt() != leaf.attempt || event.seq() <= leaf.lastSeq) {
+            duplicatesIgnored++;
+            return Decisions.NONE;
+        }
+        leaf.lastSeq = event.seq();
+        lastNowMs = nowMs;
+        expireDeadlines(nowMs);
+        charge(leaf, event, nowMs);
+        if (mode == Mode.OPTIMISTIC) {
+            haltCrossed(leaf.spec.parent, nowMs);
+        }
+        if (event.isFinal()) {
+            end(leaf, event, nowMs);
+            pump(nowMs);
+        }
+        return drain(nowMs);
+    }
+
+    /** Applies deadlines that have passed by {@code nowMs}. */
+    public Decisions onTick(long nowMs) {
+        requireBegun();
+        if (isTerminal()) {
+            return Decisions.NONE;
+        }
+        lastNowMs = nowMs;
+        expireDeadlines(nowMs);
+        return drain(nowMs);
+    }
+
+    /** The earliest deadline of a workflow/branch still running, for the caller's timer. */
+    public OptionalLong nextDeadlineMs() {
+        for (int i = deadlineCursor; i < tree.byDeadline.length; i++) {
+            GroupNode g = tree.byDeadline[i];
+            if (!g.closed && !g.terminal) {
+                return OptionalLong.of(g.deadlineMs);
+            }
+        }
+        return OptionalLong.empty();
+    }
+
+    public boolean isTerminal() {
+        return root.terminal;
+    }
+
+    /** The workflow's status: pending, running, then terminal. */
+    public Status status() {
+        return root.status();
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /**
+     * The current entry of a workflow/branch path, or of a leaf while in flight (and, in runs small enough for
+     * leaf-level receipts, once finished); null for any other path.
+     */
+    public LedgerEntry entry(String path) {
+        GroupNode g = tree.groupsByPath.get(path);
+        if (g != null) {
+            return g.entry(runId, mode);
+        }
+        LiveLeaf live = inFlight.get(path);
+        if (live != null) {
+            return live.entry(runId, mode, Status.RUNNING, null);
+        }
+        if (leafEntries == null) {
+            return null;
+        }
+        int ordinal = ordinalOf(path);
+        return ordinal < 0 ? null : leafEntries[ordinal];
+    }
+
+    /** The receipt: final once the run is terminal, else a snapshot of the run so far. */
+    public Receipt receipt() {
+        return finalReceipt != null ? finalReceipt : buildReceipt();
+    }
+
+    /** Usage events ignored as duplicate, late or unknown. */
+    public long duplicatesIgnored() {
+        return duplicatesIgnored;
+    }
+
+    /** Per-leaf objects alive now: at most the workflow's max_parallel. For tests of the memory bound. */
+    int liveLeafObjects() {
+        return inFlight.size();
+    }
+
+    /** Leaf entries retained for the receipt (0 in runs larger than receiptLeafLimit). */
+    int retainedLeafEntries() {
+        return leafEntries == null ? 0 : leafEntries.length;
+    }
+
+    // ------------------------------------------------------------------------------------------------- dispatch
+
+    /** Dispatches, in document order, every leaf admissible now. */
+    private void pump(long nowMs) {
+        if (!root.terminal) {
+            pumpGroup(root, nowMs);
+        }
+    }
+
+    private void pumpGroup(GroupNode g, long nowMs) {
+        int i = g.runnable.nextSetBit(0);
+        while (i >= 0 && open(g)) {
+            Child child = g.children[i];
+            if (child instanceof LeafSpec spec) {
+                if (spec.hasPending()) {
+                    admit(spec, nowMs); // dispatches, refuses or pauses an ancestor; the loop condition sees which
+                    continue;
+                }
+                g.runnable.clear(i);
+            } else {
+                pumpGroup((GroupNode) child, nowMs);
+                if (!open(g)) {
+                    return;
+                }
+                // The child cannot dispatch more until an attempt below it finishes (which sets the bit again).
+                g.runnable.clear(i);
+            }
+            i = g.runnable.nextSetBit(i + 1);
+        }
+    }
+
+    /** True when a leaf below {@code g} may be dispatched as far as {@code g} and its ancestors go. */
+    private static boolean open(GroupNode g) {
+        for (GroupNode n = g; n != null; n = n.parent) {
+            if (n.closed || n.paused || n.terminal || !n.hasSlot()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void admit(LeafSpec spec, long nowMs) {
+        GrantPolicy.Verdict verdict = mode == Mode.STRICT ? GrantPolicy.strict(spec, config) : GrantPolicy.optimistic(spec);
+        if (verdict instanceof GrantPolicy.Dispatch d) {
+            dispatch(spec, d.grant(), d.probe(), nowMs);
+        } else if (verdict instanceof GrantPolicy.Wait w) {
+            w.pauseAt().paused = true;
+        } else {
+            refuse(spec, (GrantPolicy.Refuse) verdict, nowMs);
+        }
+    }
+
+    private void dispatch(LeafSpec spec, long[] grant, boolean probe, long nowMs) {
+        int copy = spec.nextCopy++;
+        LiveLeaf leaf = new LiveLeaf(spec, copy, spec.path(copy));
+        leaf.startAttempt(1, grant, probe, nowMs);
+        for (GroupNode a = spec.parent; a != null; a = a.parent) {
+            a.inFlight++;
+            a.started = true;
+            a.leafCounts[Status.PENDING.ordinal()]--;
+            a.leafCounts[Status.RUNNING.ordinal()]++;
+            for (int i = 0; i < Dim.COUNT; i++) {
+                if (grant[i] != Dim.UNLIMITED) {
+                    a.reserved[i] += grant[i];
+                }
+            }
+            out.changed(a, nowMs);
+        }
+        if (probe) {
+            spec.parent.probe = leaf;
+        }
+        inFlight.put(leaf.path, leaf);
+        Long leafTimeout = spec.leaf.budget().timeoutMs();
+        Long deadline = leafTimeout == null ? null : Dim.saturatedAdd(nowMs, leafTimeout);
+        Long cap = spec.parent.pathDeadlineMs;
+        if (cap != null) {
+            deadline = deadline == null ? cap : Math.min(deadline, cap);
+        }
+        out.tasks.add(new LeafTask(runId, leaf.path, leaf.attempt, leaf.grantRecord(), deadline, spec.leaf.executor(),
+                spec.leaf.input(), nowMs));
+    }
+
+    private void refuse(LeafSpec spec, GrantPolicy.Refuse refusal, long nowMs) {
+        int copy = spec.nextCopy++;
+        String path = spec.path(copy);
+        if (refusal.haltAt() != null) {
+            // Halt first, while the refused leaf still counts as unfinished: the node must end with its own cause.
+            halt(refusal.haltAt(), HaltCause.budget(refusal.dim(), refusal.limit()), nowMs);
+        }
+        LedgerEntry entry = new LedgerEntry(runId, path, "leaf", mode, Status.BUDGET_EXCEEDED, refusal.reason(),
+                spec.leaf.budget(), Reservation.ZERO, Usage.ZERO, Map.of(Status.BUDGET_EXCEEDED, 1L), 0, nowMs);
+        leafEnded(spec.parent, spec.firstOrdinal + copy, Status.PENDING, Status.BUDGET_EXCEEDED,
+                path + ": " + refusal.reason(), entry, nowMs);
+    }
+
+    // ------------------------------------------------------------------------------------------------- usage
+
+    private void charge(LiveLeaf leaf, UsageEvent event, long nowMs) {
+        long in = event.inputTokens();
+        long outTokens = event.outputTokens();
+        long steps = event.steps();
+        if (in < 0 || outTokens < 0 || steps < 0) {
+            leaf.noteFault("negative usage in event " + event.seq() + " taken as 0");
+            in = Math.max(0, in);
+            outTokens = Math.max(0, outTokens);
+            steps = Math.max(0, steps);
+        }
+        long[] u = Dim.amounts(in, outTokens, steps);
+        boolean any = false;
+        for (Dim d : Dim.ALL) {
+            int i = d.ordinal();
+            if (u[i] == 0) {
+                continue;
+            }
+            any = true;
+            long released = 0;
+            if (leaf.grantLeft[i] != Dim.UNLIMITED) {
+                released = Math.min(u[i], leaf.grantLeft[i]);
+                leaf.grantLeft[i] -= released;
+                if (u[i] > released) {
+                    leaf.noteFault("reported " + (u[i] - released) + " beyond its grant of " + d.field + " " + leaf.grant[i]);
+                }
+            }
+            leaf.attemptSpent[i] = Dim.saturatedAdd(leaf.attemptSpent[i], u[i]);
+            leaf.spent[i] = Dim.saturatedAdd(leaf.spent[i], u[i]);
+            for (GroupNode a = leaf.spec.parent; a != null; a = a.parent) {
+                a.spent[i] = Dim.saturatedAdd(a.spent[i], u[i]);
+                a.reserved[i] -= released;
+            }
+        }
+        if (any) {
+            leaf.updatedAtMs = nowMs;
+            for (GroupNode a = leaf.spec.parent; a != null; a = a.parent) {
+                out.changed(a, nowMs);
+            }
+        }
+    }
+
+    /** OPTIMISTIC: every node on the path whose spend reached a limit halts, deepest first. */
+    private void haltCrossed(GroupNode from, long nowMs) {
+        for (GroupNode a = from; a != null; a = a.parent) {
+            if (a.closed) {
+                continue;
+            }
+            for (Dim d : Dim.ALL) {
+                Long limit = d.limit(a.limits);
+                if (limit != null && a.spent[d.ordinal()] >= limit) {
+                    halt(a, HaltCause.budget(d, limit), nowMs);
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Ends the attempt: refund, free the slot, learn, and record the leaf's status. */
+    private void end(LiveLeaf leaf, UsageEvent event, long nowMs) {
+        Status status = event.status();
+        if (status == null || !status.isTerminal() || status == Status.REJECTED) {
+            leaf.noteFault("final event with status " + (status == null ? "null" : status.wire()) + " taken as failed");
+            status = Status.FAILED;
+        }
+        inFlight.remove(leaf.path);
+        GroupNode parent = leaf.spec.parent;
+        long[] refund = leaf.outstanding();
+        for (GroupNode a = parent; a != null; a = a.parent) {
+            for (int i = 0; i < Dim.COUNT; i++) {
+                a.reserved[i] -= refund[i];
+            }
+            a.inFlight--;
+            a.paused = false; // whatever waited for a refund below it may now fit
+            if (a.parent != null) {
+                a.parent.runnable.set(a.indexInParent());
+            }
+        }
+        for (int i = 0; i < Dim.COUNT; i++) {
+            if (leaf.grantLeft[i] != Dim.UNLIMITED) {
+                leaf.grantLeft[i] = 0;
+            }
+        }
+        parent.learn(leaf.attemptSpent, leaf.grant, status);
+        if (parent.probe == leaf) {
+            parent.probe = null;
+        }
+        leaf.updatedAtMs = nowMs;
+        String reason = leaf.reason(status, event.error());
+        // Retries (max_attempts, a later issue) drop in here: a failed attempt with attempts left keeps its
+        // LiveLeaf, re-queues under its parent and starts attempt + 1 with a fresh grant.
+        leafEnded(parent, leaf.ordinal, Status.RUNNING, status, leaf.path + ": " + reason,
+                leaf.entry(runId, mode, status, reason), nowMs);
+    }
+
+    /** A leaf below {@code parent} ended (finished, refused): count it, and end the nodes it completes. */
+    private void leafEnded(GroupNode parent, int ordinal, Status from, Status to, String childReason, LedgerEntry entry,
+                           long nowMs) {
+        for (GroupNode a = parent; a != null; a = a.parent) {
+            a.leafCounts[from.ordinal()]--;
+            a.leafCounts[to.ordinal()]++;
+            a.unfinishedLeaves--;
+            out.changed(a, nowMs);
+        }
+        parent.childEnded(to, childReason);
+        if (leafEntries != null) {
+            leafEntries[ordinal] = entry;
+        }
+        out.leafEntries.add(entry);
+        settle(parent, nowMs);
+    }
+
+    // ------------------------------------------------------------------------------------------------- halts
+
+    private void halt(GroupNode node, HaltCause cause, long nowMs) {
+        node.halt = cause;
+        String cancelled = "halted: " + node.path + " " + cause.shortText();
+        int end = node.index + node.subtreeGroups;
+        for (int gi = node.index; gi < end; gi++) {
+            GroupNode g = tree.groups.get(gi);
+            if (g.closed) {
+                continue; // halted before: nothing pending below it
+            }
+            g.closed = true;
+            g.paused = false;
+            long n = 0;
+            for (Child c : g.children) {
+                if (c instanceof LeafSpec spec && spec.hasPending()) {
+                    if (leafEntries != null) {
+                        for (int copy = spec.nextCopy; copy < spec.copies; copy++) {
+                            LedgerEntry e = new LedgerEntry(runId, spec.path(copy), "leaf", mode, Status.CANCELLED,
+                                    cancelled, spec.leaf.budget(), Reservation.ZERO, Usage.ZERO,
+                                    Map.of(Status.CANCELLED, 1L), 0, nowMs);
+                            leafEntries[spec.firstOrdinal + copy] = e;
+                            out.leafEntries.add(e);
+                        }
+                    }
+                    n += spec.pending();
+                    spec.nextCopy = spec.copies;
+                }
+            }
+            if (n > 0) {
+                for (GroupNode a = g; a != null; a = a.parent) {
+                    a.leafCounts[Status.PENDING.ordinal()] -= n;
+                    a.leafCounts[Status.CANCELLED.ordinal()] += n;
+                    a.unfinishedLeaves -= n;
+                    out.changed(a, nowMs);
+                }
+                g.childEnded(Status.CANCELLED, cancelled);
+            }
+        }
+        out.changed(node, nowMs);
+        out.halts.add(new Halt(runId, node.path, cause.haltStatus(), node.reason(), nowMs));
+        for (int gi = end - 1; gi >= node.index; gi--) {
+            settle(tree.groups.get(gi), nowMs);
+        }
+    }
+
+    private void expireDeadlines(long nowMs) {
+        while (deadlineCursor < tree.byDeadline.length && tree.byDeadline[deadlineCursor].deadlineMs <= nowMs) {
+            GroupNode g = tree.byDeadline[deadlineCursor++];
+            if (!g.closed && !g.terminal) {
+                halt(g, HaltCause.timeout(g.limits.timeoutMs()), nowMs);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- endings
+
+    /** Ends {@code g} and then its ancestors, for as long as each has nothing left unfinished below it. */
+    private void settle(GroupNode g, long nowMs) {
+        while (g != null && !g.terminal && g.unfinishedLeaves == 0 && g.openChildGroups == 0) {
+            g.finish();
+            out.changed(g, nowMs);
+            GroupNode parent = g.parent;
+            if (parent == null) {
+                finishedAtMs = nowMs;
+                out.runEnded = true;
+            } else {
+                parent.openChildGroups--;
+                parent.childEnded(g.finalStatus, g.finalReason);
+            }
+            g = parent;
+        }
+    }
+
+    private Decisions drain(long nowMs) {
+        if (out.isEmpty()) {
+            return Decisions.NONE;
+        }
+        List<LedgerEntry> entries = new ArrayList<>(out.leafEntries);
+        for (int i = out.changed.nextSetBit(0); i >= 0; i = out.changed.nextSetBit(i + 1)) {
+            entries.add(tree.groups.get(i).entry(runId, mode));
+        }
+        Receipt receipt = null;
+        if (out.runEnded) {
+            finalReceipt = buildReceipt();
+            receipt = finalReceipt;
+        }
+        Decisions d = new Decisions(out.tasks, out.halts, entries, receipt);
+        out.clear();
+        return d;
+    }
+
+    private Receipt buildReceipt() {
+        List<LedgerEntry> nodes = new ArrayList<>();
+        collect(root, nodes, leafEntries != null);
+        long finished = root.terminal ? finishedAtMs : lastNowMs;
+        return new Receipt(runId, mode, root.status(), root.reason(), startedAtMs, finished, nodes);
+    }
+
+    private void collect(GroupNode g, List<LedgerEntry> nodes, boolean withLeaves) {
+        nodes.add(g.entry(runId, mode));
+        for (Child c : g.children) {
+            if (c instanceof GroupNode child) {
+                collect(child, nodes, withLeaves);
+            } else if (withLeaves) {
+                LeafSpec spec = (LeafSpec) c;
+                for (int copy = 0; copy < spec.copies; copy++) {
+                    nodes.add(leafEntry(spec, copy));
+                }
+            }
+        }
+    }
+
+    private LedgerEntry leafEntry(LeafSpec spec, int copy) {
+        LedgerEntry done = leafEntries[spec.firstOrdinal + copy];
+        if (done != null) {
+            return done;
+        }
+        String path = spec.path(copy);
+        LiveLeaf live = inFlight.get(path);
+        if (live != null) {
+            return live.entry(runId, mode, Status.RUNNING, null);
+        }
+        return new LedgerEntry(runId, path, "leaf", mode, Status.PENDING, null, spec.leaf.budget(), Reservation.ZERO,
+                Usage.ZERO, Map.of(Status.PENDING, 1L), 0, startedAtMs);
+    }
+
+    /** The ordinal of a leaf path, or -1 when the path names no leaf of this run. */
+    private int ordinalOf(String path) {
+        String parentPath = NodePaths.parent(path);
+        GroupNode parent = parentPath == null ? null : tree.groupsByPath.get(parentPath);
+        if (parent == null) {
+            return -1;
+        }
+        String last = path.substring(parentPath.length() + 1);
+        LeafSpec spec = parent.specsById.get(last);
+        if (spec != null && spec.copies == 1) {
+            return spec.firstOrdinal;
+        }
+        int open = last.lastIndexOf('[');
+        if (open <= 0 || !last.endsWith("]")) {
+            return -1;
+        }
+        spec = parent.specsById.get(last.substring(0, open));
+        if (spec == null || spec.copies == 1) {
+            return -1;
+        }
+        try {
+            int copy = Integer.parseInt(last.substring(open + 1, last.length() - 1));
+            return copy >= 0 && copy < spec.copies && spec.path(copy).equals(path) ? spec.firstOrdinal + copy : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void requireBegun() {
+        if (!begun) {
+            throw new IllegalStateException("run " + runId + " has not begun");
+        }
+    }
+}
