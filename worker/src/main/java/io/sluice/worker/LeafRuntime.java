@@ -1,0 +1,174 @@
+package io.sluice.worker;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.schemas.Json;
+import io.sluice.schemas.LeafTask;
+import io.sluice.schemas.Status;
+import io.sluice.schemas.UsageEvent;
+import io.sluice.worker.execute.LeafExecutor;
+import io.sluice.worker.execute.Outcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs attempts around their executors and reports them: one usage event per completed step (seq 1..n, written
+ * as the steps complete) and a final one (seq n+1, no usage, the terminal status), then waits until all of them
+ * are durably written. Only then may the task be acknowledged.
+ *
+ * <p>Thread-safety: thread-safe; each call runs one attempt on the calling thread.
+ */
+final class LeafRuntime {
+
+    private static final Logger log = LoggerFactory.getLogger(LeafRuntime.class);
+
+    /** A final output larger than this is replaced by a note, so that the final event can always be written. */
+    static final int MAX_OUTPUT_BYTES = 1024 * 1024;
+
+    /** What to do with the task's record once the attempt is over. */
+    enum Disposition {
+        /** A final event is durably written. */
+        ACCEPT,
+        /** Abandoned without a final event (shutdown, or the events could not be written): deliver it again. */
+        RELEASE
+    }
+
+    private final String workerId;
+    private final UsageSink sink;
+    private final Clock clock;
+    private final WorkerMetrics metrics;
+    private final ScheduledExecutorService timer;
+    private final Duration writeTimeout;
+
+    LeafRuntime(String workerId, UsageSink sink, Clock clock, WorkerMetrics metrics, ScheduledExecutorService timer,
+                Duration writeTimeout) {
+        this.workerId = workerId;
+        this.sink = sink;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.timer = timer;
+        this.writeTimeout = writeTimeout;
+    }
+
+    /**
+     * Executes the attempt and reports it.
+     *
+     * @throws UsageWriteException when its usage could not be written durably
+     */
+    Disposition execute(LeafTask task, LeafExecutor executor, StopSignal signal) {
+        LeafRun run = new LeafRun(task, workerId, sink, clock, metrics, signal);
+        ScheduledFuture<?> deadlineTimer = null;
+        if (task.deadlineMs() != null) {
+            long delay = Math.max(0, task.deadlineMs() - clock.millis());
+            deadlineTimer = timer.schedule(run::checkDeadline, delay, TimeUnit.MILLISECONDS);
+        }
+        Outcome outcome = null;
+        Throwable thrown = null;
+        boolean interrupted = false;
+        metrics.inflight().incrementAndGet();
+        try {
+            run.checkDeadline();
+            outcome = executor.execute(run);
+        } catch (InterruptedException e) {
+            // Cleared so that the events below can still be written; restored before returning.
+            interrupted = true;
+            thrown = e;
+        } catch (Exception | StackOverflowError | AssertionError | LinkageError e) {
+            thrown = e;
+        } finally {
+            metrics.inflight().decrementAndGet();
+            if (deadlineTimer != null) {
+                deadlineTimer.cancel(false);
+            }
+        }
+        try {
+            Optional<Verdict.Final> fin = Verdict.decide(task.executor(), outcome, thrown, signal.get(), run.overspend(),
+                    run.recordedOutput());
+            List<CompletableFuture<Void>> writes = new ArrayList<>(run.writes());
+            if (fin.isEmpty()) {
+                log.info("{}: abandoned {} attempt {} after {} steps ({}); the task will be delivered again",
+                        workerId, task.path(), task.attempt(), run.seq(), signal.get().reason());
+                awaitQuietly(writes);
+                return Disposition.RELEASE;
+            }
+            Verdict.Final f = fin.get();
+            writes.add(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, run.seq() + 1, 0, 0, 0,
+                    true, f.status(), f.error(), bounded(f.output(), task), clock.millis())));
+            await(writes, task);
+            metrics.taskEnded(f.status());
+            log.debug("{}: {} attempt {} ended {} after {} steps: {}", workerId, task.path(), task.attempt(), f.status(),
+                    run.seq(), f.error());
+            return Disposition.ACCEPT;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Ends an attempt that is not executed: one final event (seq 1) with no usage.
+     *
+     * @throws UsageWriteException when it could not be written durably
+     */
+    Disposition finish(LeafTask task, Status status, String reason) {
+        await(List.of(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, 1, 0, 0, 0, true,
+                status, reason, null, clock.millis()))), task);
+        metrics.taskEnded(status);
+        log.debug("{}: {} attempt {} not executed: {} ({})", workerId, task.path(), task.attempt(), status, reason);
+        return Disposition.ACCEPT;
+    }
+
+    private JsonNode bounded(JsonNode output, LeafTask task) {
+        if (output == null) {
+            return null;
+        }
+        int size = Json.write(output).length;
+        if (size <= MAX_OUTPUT_BYTES) {
+            return output;
+        }
+        log.warn("{}: output of {} attempt {} is {} bytes; reported without it", workerId, task.path(), task.attempt(), size);
+        return Json.mapper().createObjectNode().put("omitted", "output of " + size + " bytes exceeds " + MAX_OUTPUT_BYTES);
+    }
+
+    private void await(List<CompletableFuture<Void>> writes, LeafTask task) {
+        try {
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UsageWriteException("interrupted while writing the usage of " + task.path(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new UsageWriteException("cannot write the usage of " + task.path() + " attempt " + task.attempt() + ": "
+                    + Verdict.message(cause), cause);
+        }
+    }
+
+    private void awaitQuietly(List<CompletableFuture<Void>> writes) {
+        try {
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("{}: usage of an abandoned attempt may be incomplete: {}", workerId, Verdict.message(e));
+        }
+    }
+
+    /** The usage of an attempt could not be written; its task must not be acknowledged as done. */
+    static final class UsageWriteException extends RuntimeException {
+        UsageWriteException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

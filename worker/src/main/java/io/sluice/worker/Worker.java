@@ -1,0 +1,303 @@
+package io.sluice.worker;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.schemas.Halt;
+import io.sluice.worker.execute.ExecutorRegistry;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A stateless Sluice worker: it takes leaf tasks from the share group on {@code sluice.tasks}, runs them with
+ * their executors under their grants, and reports their usage to {@code sluice.usage}.
+ *
+ * <p>Structure: {@code concurrency} lanes, each a share consumer holding at most one task, owned by its thread
+ * {@code sluice-worker-poll-N} (see {@link Lane} for why one consumer per slot); a pool of {@code concurrency}
+ * threads {@code sluice-worker-exec-N} runs the leaves; a halt watcher thread {@code sluice-worker-halts} follows
+ * the control topic and cancels covered leaves within milliseconds; one idempotent producer writes usage events
+ * and rejections. A task is acknowledged only after its final usage event is durably written, so a worker that
+ * dies leaves its tasks to be delivered again.
+ *
+ * <p>Lifecycle: {@link #start()} once (it returns when the halts are read and the lanes run); {@link #close()} is
+ * idempotent and shuts down in order: stop fetching, let in-flight leaves finish within
+ * {@link WorkerConfig#shutdownTimeout()}, cancel the rest (their tasks are released, not finished), flush and
+ * close the producer, close the clients, and remove the meters.
+ *
+ * <p>Thread-safety: {@link #start()}, {@link #close()} and {@link #state()} may be called from any thread.
+ */
+public final class Worker implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    /** How long {@link #start()} waits for the halts already on the control topic. */
+    static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration HALT_POLL = Duration.ofMillis(200);
+    /** Usage writes wait longer than the producer's own delivery timeout (2 min by default) before giving up. */
+    static final Duration WRITE_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+
+    public enum State { NEW, STARTING, RUNNING, DRAINING, CLOSED }
+
+    private final WorkerConfig config;
+    private final ExecutorRegistry executors;
+    private final MeterRegistry meterRegistry;
+    private final Clock clock;
+    private final KafkaClients clients;
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final Object lifecycle = new Object();
+    private final Halts halts = new Halts();
+    private final RunningLeaves running = new RunningLeaves();
+    private final Deliveries deliveries = new Deliveries();
+    private final List<Lane> lanes = new ArrayList<>();
+    private final List<Thread> laneThreads = new ArrayList<>();
+
+    private WorkerMetrics metrics;
+    private KafkaUsageSink sink;
+    private ExecutorService pool;
+    private ScheduledExecutorService timer;
+    private HaltWatcher watcher;
+    private Thread watcherThread;
+
+    public Worker(WorkerConfig config, ExecutorRegistry executors, MeterRegistry meterRegistry) {
+        this(config, executors, meterRegistry, Clock.systemUTC(), KafkaClients.of(config));
+    }
+
+    Worker(WorkerConfig config, ExecutorRegistry executors, MeterRegistry meterRegistry, Clock clock, KafkaClients clients) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.executors = Objects.requireNonNull(executors, "executors");
+        this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.clients = Objects.requireNonNull(clients, "clients");
+    }
+
+    /**
+     * Sets the share group's configuration, idempotently (it may run before the group exists): tasks written before
+     * the first worker joined are delivered ({@code earliest}), aborted transactions never
+     * ({@code read_committed}), and the record lock and delivery limit match {@code config}.
+     *
+     * @throws IllegalStateException when the cluster refuses (e.g. a lock outside the broker's bounds)
+     */
+    public static void configureShareGroup(Admin admin, WorkerConfig config, Duration timeout) throws InterruptedException {
+        ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, config.groupId());
+        List<AlterConfigOp> ops = List.of(
+                set("share.auto.offset.reset", "earliest"),
+                set("share.isolation.level", "read_committed"),
+                set("share.record.lock.duration.ms", Long.toString(config.lockDuration().toMillis())),
+                set("share.delivery.count.limit", Integer.toString(config.deliveryLimit())));
+        try {
+            admin.incrementalAlterConfigs(Map.of(group, ops)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("cannot configure share group '" + config.groupId() + "': " + cause.getMessage(), cause);
+        }
+    }
+
+    private static AlterConfigOp set(String name, String value) {
+        return new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET);
+    }
+
+    /**
+     * Starts the worker: reads the halts already on the control topic, then starts taking tasks.
+     *
+     * @throws IllegalStateException when the worker was started before, or cannot start (it is then closed)
+     */
+    public void start() {
+        synchronized (lifecycle) {
+            if (!state.compareAndSet(State.NEW, State.STARTING)) {
+                throw new IllegalStateException("worker " + config.workerId() + ": cannot start when " + state.get());
+            }
+            try {
+                metrics = new WorkerMetrics(meterRegistry, config.workerId());
+                sink = new KafkaUsageSink(clients.producer(clientId("usage")));
+                pool = Executors.newFixedThreadPool(config.concurrency(), threads("sluice-worker-exec-"));
+                timer = Executors.newSingleThreadScheduledExecutor(threads("sluice-worker-timer-"));
+                LeafRuntime runtime = new LeafRuntime(config.workerId(), sink, clock, metrics, timer, WRITE_TIMEOUT);
+                TaskHandler handler = new TaskHandler(config.workerId(), executors, runtime, sink, halts, running, metrics,
+                        clock, config.deliveryLimit());
+
+                // Clients are created here, so that a bad setting fails start() rather than a background thread.
+                watcher = new HaltWatcher(clients.controlConsumer(clientId("halts")), halts, this::onHalt, HALT_POLL);
+                watcherThread = threads("sluice-worker-halts-").newThread(watcher);
+                watcherThread.start();
+                if (!watcher.awaitCaughtUp(CATCH_UP_TIMEOUT)) {
+                    Throwable cause = watcher.failure();
+                    throw new IllegalStateException("worker " + config.workerId() + ": cannot read the control topic within "
+                            + CATCH_UP_TIMEOUT + (cause != null ? ": " + cause.getMessage() : ""), cause);
+                }
+
+                ThreadFactory pollThreads = threads("sluice-worker-poll-");
+                for (int i = 1; i <= config.concurrency(); i++) {
+                    Lane lane = new Lane(i, config.workerId(), clients.taskConsumer(clientId("lane-" + i)), deliveries,
+                            record -> CompletableFuture.supplyAsync(() -> handler.handle(record), pool),
+                            config.pollTimeout(), config.lockDuration());
+                    lanes.add(lane);
+                    Thread t = pollThreads.newThread(lane);
+                    laneThreads.add(t);
+                    t.start();
+                }
+                state.set(State.RUNNING);
+                log.info("worker {} started: {} lanes on group {}, executors {}", config.workerId(), config.concurrency(),
+                        config.groupId(), executors.names());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new IllegalStateException("worker " + config.workerId() + ": interrupted while starting", e);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+    }
+
+    private void onHalt(Halt halt) {
+        int stopped = running.stopCovered(halt);
+        if (stopped > 0) {
+            log.info("worker {}: halt of {} {} cancelled {} running leaves", config.workerId(), halt.runId(), halt.path(), stopped);
+        }
+    }
+
+    /**
+     * Shuts down in order; idempotent. Leaves still running after {@link WorkerConfig#shutdownTimeout()} are
+     * cancelled and their tasks released to other workers (no final event).
+     */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            State was = state.get();
+            if (was == State.DRAINING || was == State.CLOSED) {
+                return;
+            }
+            state.set(State.DRAINING);
+            try {
+                if (was != State.NEW) {
+                    shutDown();
+                }
+            } finally {
+                if (metrics != null) {
+                    metrics.close();
+                }
+                state.set(State.CLOSED);
+                log.info("worker {} closed", config.workerId());
+            }
+        }
+    }
+
+    private void shutDown() {
+        boolean interrupted = false;
+        try {
+            // 1. Stop fetching: idle lanes exit, busy ones finish their task first.
+            lanes.forEach(Lane::stopFetching);
+            // 2. Let in-flight leaves finish, within the bound.
+            long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+            if (!awaitLanes(deadline)) {
+                // 3. Cancel the rest: they end without a final event and their lanes release the tasks.
+                log.info("worker {}: cancelling {} leaves still running after {}", config.workerId(), running.size(),
+                        config.shutdownTimeout());
+                running.stopAll(StopSignal.Stop.shutdown());
+                if (!awaitLanes(System.nanoTime() + config.shutdownTimeout().plus(CLOSE_GRACE).toNanos())) {
+                    log.warn("worker {}: leaves ignore cancellation; interrupting their lanes", config.workerId());
+                    laneThreads.forEach(Thread::interrupt);
+                    awaitLanes(System.nanoTime() + CLOSE_GRACE.toNanos());
+                }
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+            laneThreads.forEach(Thread::interrupt);
+        } finally {
+            // 4. Flush and close the producer: every acknowledged task's usage is already written.
+            if (sink != null) {
+                try {
+                    sink.flush();
+                    sink.close(CLOSE_GRACE);
+                } catch (RuntimeException e) {
+                    log.warn("worker {}: usage producer did not close cleanly: {}", config.workerId(), e.getMessage());
+                }
+            }
+            // 5. Close the remaining clients and threads.
+            if (watcher != null) {
+                watcher.close();
+                try {
+                    watcher.awaitExit(CLOSE_GRACE);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+            if (timer != null) {
+                timer.shutdownNow();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private boolean awaitLanes(long deadlineNanos) throws InterruptedException {
+        for (Lane lane : lanes) {
+            if (!lane.awaitExit(deadlineNanos - System.nanoTime())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    public WorkerConfig config() {
+        return config;
+    }
+
+    /** Lock renewals sent by this worker's lanes (for tests and diagnostics). */
+    long renewals() {
+        return lanes.stream().mapToLong(Lane::renewals).sum();
+    }
+
+    /** True when this worker has read a halt of the run (for tests). */
+    boolean knowsHaltOf(String runId) {
+        return halts.hasRun(runId);
+    }
+
+    /** Leaves taken and not yet finished. */
+    int inFlight() {
+        return running.size();
+    }
+
+    private String clientId(String role) {
+        return "sluice-worker-" + config.workerId() + "-" + role;
+    }
+
+    private ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            t.setUncaughtExceptionHandler((thread, e) ->
+                    log.error("worker {}: thread {} died", config.workerId(), thread.getName(), e));
+            return t;
+        };
+    }
+}

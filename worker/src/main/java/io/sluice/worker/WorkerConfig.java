@@ -1,0 +1,118 @@
+package io.sluice.worker;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link Worker}, validated once here; every error names the field.
+ *
+ * @param bootstrapServers the Kafka cluster, e.g. {@code 127.0.0.1:9092}
+ * @param groupId          the share group all workers of a deployment join
+ * @param workerId         this worker's id, reported in usage events and used in client ids
+ * @param concurrency      leaves this worker runs at once; it never acquires more tasks than that
+ * @param lockDuration     the share group's record lock ({@code share.record.lock.duration.ms}, set by
+ *                         {@link Worker#configureShareGroup}); a running task's lock is renewed every half of it.
+ *                         The broker bounds it (by default 15 s to 60 s)
+ * @param pollTimeout      how long an idle poll waits for a task
+ * @param shutdownTimeout  how long {@link Worker#close()} lets in-flight leaves finish before it cancels them
+ *                         (and as much again for them to stop)
+ * @param deliveryLimit    the share group's {@code share.delivery.count.limit} (2..10): a task on its last delivery
+ *                         is not executed (earlier deliveries died with it) but rejected to the DLQ with a final
+ *                         {@code failed} event, since the broker would drop it silently after a further failure
+ * @param clientProperties extra Kafka client settings (security, timeouts) applied to every client; the settings
+ *                         the worker depends on (acknowledgement mode, serializers, idempotence) cannot be overridden
+ */
+public record WorkerConfig(String bootstrapServers, String groupId, String workerId, int concurrency,
+                           Duration lockDuration, Duration pollTimeout, Duration shutdownTimeout, int deliveryLimit,
+                           Map<String, String> clientProperties) {
+
+    public static final String DEFAULT_GROUP_ID = "sluice-workers";
+    public static final int DEFAULT_CONCURRENCY = 4;
+    public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(30);
+    // A share consumer's poll does not return early when a task arrives mid-poll (measured on 4.3.1): the poll
+    // timeout bounds how long a task waits for an idle lane. 100 ms keeps dispatch latency low at ~10 fetches/s per lane.
+    public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(100);
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+    public static final int DEFAULT_DELIVERY_LIMIT = 5;
+    /** Each unit of concurrency is one share-group member: keep it within what a group can hold. */
+    public static final int MAX_CONCURRENCY = 256;
+
+    public WorkerConfig {
+        requireText("bootstrapServers", bootstrapServers);
+        requireText("groupId", groupId);
+        requireText("workerId", workerId);
+        if (concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+            throw new IllegalArgumentException("concurrency: must be 1.." + MAX_CONCURRENCY + ", got " + concurrency);
+        }
+        requireAtLeast("lockDuration", lockDuration, Duration.ofSeconds(1));
+        requireAtLeast("pollTimeout", pollTimeout, Duration.ofMillis(1));
+        requireAtLeast("shutdownTimeout", shutdownTimeout, Duration.ZERO);
+        if (deliveryLimit < 2 || deliveryLimit > 10) {
+            throw new IllegalArgumentException("deliveryLimit: must be 2..10, got " + deliveryLimit);
+        }
+        Objects.requireNonNull(clientProperties, "clientProperties");
+        clientProperties.forEach((k, v) -> {
+            if (k == null || v == null) {
+                throw new IllegalArgumentException("clientProperties: null key or value (" + k + "=" + v + ")");
+            }
+        });
+        clientProperties = Map.copyOf(clientProperties);
+    }
+
+    /** A configuration with every default. */
+    public static WorkerConfig of(String bootstrapServers, String workerId) {
+        return new WorkerConfig(bootstrapServers, DEFAULT_GROUP_ID, workerId, DEFAULT_CONCURRENCY, DEFAULT_LOCK_DURATION,
+                DEFAULT_POLL_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_DELIVERY_LIMIT, Map.of());
+    }
+
+    public WorkerConfig withGroupId(String value) {
+        return new WorkerConfig(bootstrapServers, value, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
+                deliveryLimit, clientProperties);
+    }
+
+    public WorkerConfig withConcurrency(int value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, value, lockDuration, pollTimeout, shutdownTimeout,
+                deliveryLimit, clientProperties);
+    }
+
+    public WorkerConfig withLockDuration(Duration value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, value, pollTimeout, shutdownTimeout,
+                deliveryLimit, clientProperties);
+    }
+
+    public WorkerConfig withPollTimeout(Duration value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, value, shutdownTimeout,
+                deliveryLimit, clientProperties);
+    }
+
+    public WorkerConfig withShutdownTimeout(Duration value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, value,
+                deliveryLimit, clientProperties);
+    }
+
+    public WorkerConfig withDeliveryLimit(int value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
+                value, clientProperties);
+    }
+
+    public WorkerConfig withClientProperties(Map<String, String> value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
+                deliveryLimit, value);
+    }
+
+    private static void requireText(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(field + ": must not be blank");
+        }
+    }
+
+    private static void requireAtLeast(String field, Duration value, Duration min) {
+        if (value == null) {
+            throw new IllegalArgumentException(field + ": required");
+        }
+        if (value.compareTo(min) < 0) {
+            throw new IllegalArgumentException(field + ": must be >= " + min + ", got " + value);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.sluice.worker;
+
+import java.util.List;
+
+import io.micrometer.core.instrument.Meter;
+
+/**
+ * Every meter a worker registers: name, type, description and tag keys, in one place. Each meter also carries the
+ * tag {@code worker} (the worker id), so that several workers can share one registry.
+ */
+public enum WorkerMeters {
+
+    TASKS("sluice.worker.tasks", Meter.Type.COUNTER, "Tasks that ended with a final usage event, by final status", "status"),
+    INFLIGHT("sluice.worker.inflight", Meter.Type.GAUGE, "Leaves executing now"),
+    STEP("sluice.worker.step", Meter.Type.TIMER, "Duration of one executor step (a model call), begin to completion", "executor"),
+    TOKENS("sluice.worker.tokens", Meter.Type.COUNTER, "Tokens reported by completed steps", "direction"),
+    DROPPED("sluice.worker.dropped", Meter.Type.COUNTER, "Tasks ended without executing because a halt covers them or their deadline passed", "reason");
+
+    /** The tag every worker meter carries. */
+    public static final String WORKER_TAG = "worker";
+
+    private final String meterName;
+    private final Meter.Type type;
+    private final String description;
+    private final List<String> tagKeys;
+
+    WorkerMeters(String meterName, Meter.Type type, String description, String... tagKeys) {
+        this.meterName = meterName;
+        this.type = type;
+        this.description = description;
+        this.tagKeys = List.of(tagKeys);
+    }
+
+    public String meterName() {
+        return meterName;
+    }
+
+    public Meter.Type type() {
+        return type;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** Tag keys besides {@link #WORKER_TAG}. */
+    public List<String> tagKeys() {
+        return tagKeys;
+    }
+}

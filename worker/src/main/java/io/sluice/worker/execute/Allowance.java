@@ -1,0 +1,26 @@
+package io.sluice.worker.execute;
+
+import java.time.Instant;
+
+/**
+ * What is left of a leaf's grant. A dimension the grant does not limit is {@link #UNLIMITED}.
+ *
+ * @param deadline when the leaf is stopped ({@code timed_out}); null when it has none
+ */
+public record Allowance(long tokens, long inputTokens, long outputTokens, long steps, Instant deadline) {
+
+    public static final long UNLIMITED = Long.MAX_VALUE;
+
+    public Allowance {
+        requireNonNegative("tokens", tokens);
+        requireNonNegative("inputTokens", inputTokens);
+        requireNonNegative("outputTokens", outputTokens);
+        requireNonNegative("steps", steps);
+    }
+
+    private static void requireNonNegative(String field, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(field + ": must be >= 0, got " + value);
+        }
+    }
+}

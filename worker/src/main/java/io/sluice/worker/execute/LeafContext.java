@@ -1,0 +1,74 @@
+package io.sluice.worker.execute;
+
+import java.time.Duration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.schemas.LeafTask;
+
+/**
+ * What an executor sees of the attempt it runs, and the only way it may spend.
+ *
+ * <p>Per model call (step): {@link #beginStep} with the prompt size, call the model with
+ * {@code max_tokens = permit.maxOutputTokens()}, then {@link StepPermit#complete} with what the model reports. The
+ * worker emits one usage event per completed step.
+ *
+ * <p>Cancellation is cooperative: a halt of the leaf's run, the task's deadline and the worker's shutdown all
+ * "cancel" the context. Check {@link #isCancelled()} between steps, wait with {@link #awaitCancellation} instead of
+ * sleeping, and abort blocking calls from {@link #onCancel}.
+ *
+ * <p>Thread-safety: {@link #isCancelled()}, {@link #awaitCancellation} and {@link #onCancel} may be called from any
+ * thread; steps are begun and completed one at a time.
+ */
+public interface LeafContext {
+
+    LeafTask task();
+
+    /** The task's input, never null (a JSON null node when the task has none). */
+    JsonNode input();
+
+    /** What is left of the grant (after completed steps) and the deadline. */
+    Allowance remaining();
+
+    /**
+     * Starts a step (a model call) whose prompt is {@code inputTokens} long and that would like up to
+     * {@code wantedOutputTokens} of output.
+     *
+     * @return the permit, with the output tokens the step may produce at most:
+     *         {@code min(wanted, output left, tokens left - input)}
+     * @throws BudgetExhaustedException when {@code max_steps} is reached, the input alone does not fit what is left,
+     *                                  or no output token would be left; nothing is spent
+     * @throws LeafCancelledException   when the leaf was cancelled or its deadline passed
+     * @throws IllegalStateException    when the previous step was not completed
+     */
+    StepPermit beginStep(long inputTokens, long wantedOutputTokens);
+
+    /** {@link #beginStep(long, long)} asking for as much output as the grant allows. */
+    default StepPermit beginStep(long inputTokens) {
+        return beginStep(inputTokens, Long.MAX_VALUE);
+    }
+
+    /**
+     * Records the output so far. It becomes the leaf's output when the leaf ends without returning one (an
+     * exception, a cancellation), so that partial work is reported.
+     */
+    void recordOutput(JsonNode partialOutput);
+
+    /** True once the leaf was halted, its deadline passed or the worker is shutting down. */
+    boolean isCancelled();
+
+    /** @throws LeafCancelledException when {@link #isCancelled()} */
+    void throwIfCancelled();
+
+    /**
+     * Waits up to {@code duration}, returning early when the leaf is cancelled or its deadline passes.
+     *
+     * @return true when the leaf is cancelled (the wait was cut short or it already was)
+     */
+    boolean awaitCancellation(Duration duration) throws InterruptedException;
+
+    /**
+     * Runs {@code action} once when the leaf is cancelled (at once when it already is), on the thread that cancels
+     * it: keep it short, e.g. abort an HTTP request.
+     */
+    void onCancel(Runnable action);
+}

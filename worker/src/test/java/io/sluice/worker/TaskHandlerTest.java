@@ -1,0 +1,200 @@
+package io.sluice.worker;
+
+import static io.sluice.worker.Tasks.script;
+import static io.sluice.worker.Tasks.turn;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.schemas.Grant;
+import io.sluice.schemas.Halt;
+import io.sluice.schemas.Json;
+import io.sluice.schemas.LeafTask;
+import io.sluice.schemas.Status;
+import io.sluice.schemas.Topics;
+import io.sluice.schemas.UsageEvent;
+import io.sluice.worker.LeafRuntime.Disposition;
+import io.sluice.worker.execute.ExecutorRegistry;
+import io.sluice.worker.execute.LeafContext;
+import io.sluice.worker.execute.LeafExecutor;
+import io.sluice.worker.execute.Outcome;
+import io.sluice.worker.execute.SimulatedExecutor;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class TaskHandlerTest {
+
+    private final FakeSink sink = new FakeSink();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final WorkerMetrics metrics = new WorkerMetrics(meters, "w1");
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final Halts halts = new Halts();
+    private final RunningLeaves running = new RunningLeaves();
+    private final AtomicInteger executions = new AtomicInteger();
+    private final LeafExecutor counting = new LeafExecutor() {
+        @Override
+        public String name() {
+            return "counting";
+        }
+
+        @Override
+        public Outcome execute(LeafContext ctx) throws InterruptedException {
+            executions.incrementAndGet();
+            return new SimulatedExecutor().execute(ctx);
+        }
+    };
+    private final LeafRuntime runtime = new LeafRuntime("w1", sink, Clock.systemUTC(), metrics, timer, Duration.ofSeconds(5));
+    private final TaskHandler handler = new TaskHandler("w1", ExecutorRegistry.of(counting), runtime, sink, halts, running,
+            metrics, Clock.systemUTC(), 3);
+
+    @AfterEach
+    void stopTimer() {
+        timer.shutdownNow();
+    }
+
+    private static LeafTask task(String path, Long deadlineMs, String executor) {
+        return new LeafTask("r1", path, 2, Grant.UNLIMITED, deadlineMs, executor, script(turn(10, 5)), 0);
+    }
+
+    private static ConsumerRecord<byte[], byte[]> record(byte[] value, int deliveryCount) {
+        return new ConsumerRecord<>(Topics.TASKS, 4, 99, 0L, TimestampType.CREATE_TIME, 0, 0,
+                "r1".getBytes(StandardCharsets.UTF_8), value, new RecordHeaders(), Optional.empty(),
+                Optional.of((short) deliveryCount));
+    }
+
+    private static ConsumerRecord<byte[], byte[]> record(LeafTask task) {
+        return record(Json.write(task), 1);
+    }
+
+    @Test
+    void shouldExecuteAValidTaskAndAcceptItOnceItsFinalEventIsWritten() {
+        Disposition d = handler.handle(record(task("wf/a", null, "counting")));
+
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(executions).hasValue(1);
+        assertThat(sink.events).extracting(UsageEvent::seq).containsExactly(1L, 2L);
+        assertThat(sink.last().attempt()).isEqualTo(2);
+        assertThat(running.size()).isZero();
+    }
+
+    @Test
+    void shouldDropAHaltedTaskWithTheHaltsStatusWithoutExecutingIt() {
+        // given
+        Halt halt = new Halt("r1", "wf", Status.CANCELLED, "wf: max_tokens 600 exhausted", 1);
+        halts.put(halt.key(), halt);
+
+        // when
+        Disposition d = handler.handle(record(task("wf/a", null, "counting")));
+
+        // then
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(executions).hasValue(0);
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.isFinal()).isTrue();
+            assertThat(e.seq()).isEqualTo(1);
+            assertThat(e.status()).isEqualTo(Status.CANCELLED);
+            assertThat(e.error()).isEqualTo("halted: wf: max_tokens 600 exhausted");
+            assertThat(e.usage().isZero()).isTrue();
+        });
+        assertThat(meters.get("sluice.worker.dropped").tag("reason", "halted").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldDropAnExpiredTaskAsTimedOutWithoutExecutingIt() {
+        handler.handle(record(task("wf/a", System.currentTimeMillis() - 1, "counting")));
+
+        assertThat(executions).hasValue(0);
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(Status.TIMED_OUT);
+            assertThat(e.error()).isEqualTo("deadline passed before the task started");
+        });
+        assertThat(meters.get("sluice.worker.dropped").tag("reason", "expired").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldFailATaskForAnUnknownExecutorAndRejectIt() {
+        Disposition d = handler.handle(record(task("wf/a", null, "x")));
+
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(Status.FAILED);
+            assertThat(e.error()).isEqualTo("unknown executor 'x'");
+        });
+        assertThat(sink.rejections).singleElement().satisfies(r -> {
+            assertThat(r.sourceTopic()).isEqualTo(Topics.TASKS);
+            assertThat(r.partition()).isEqualTo(4);
+            assertThat(r.offset()).isEqualTo(99);
+            assertThat(r.runId()).isEqualTo("r1");
+            assertThat(r.errors()).containsExactly("executor: unknown executor 'x' (known: [counting])");
+            assertThat(r.payload()).contains("\"executor\":\"x\"");
+        });
+    }
+
+    @Test
+    void shouldRejectAnUndecodableTaskAndStillEndTheAttemptItNames() {
+        // given: an attempt whose grant has the wrong type
+        byte[] value = "{\"run_id\":\"r1\",\"path\":\"wf/a\",\"attempt\":3,\"grant\":7,\"executor\":\"counting\",\"dispatched_at_ms\":0}"
+                .getBytes(StandardCharsets.UTF_8);
+
+        // when
+        Disposition d = handler.handle(record(value, 1));
+
+        // then: nothing lost, nothing blocked
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(sink.rejections).singleElement().satisfies(r -> {
+            assertThat(r.kind()).isEqualTo("task");
+            assertThat(r.errors()).singleElement().asString().startsWith("grant: not a valid LeafTask");
+        });
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.attempt()).isEqualTo(3);
+            assertThat(e.status()).isEqualTo(Status.FAILED);
+            assertThat(e.error()).startsWith("invalid task: grant: not a valid LeafTask");
+        });
+    }
+
+    @Test
+    void shouldRejectGarbageWithoutAFinalEvent() {
+        Disposition d = handler.handle(record("not json".getBytes(StandardCharsets.UTF_8), 1));
+
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(sink.rejections).singleElement().satisfies(r -> assertThat(r.runId()).isEqualTo("r1"));
+        assertThat(sink.events).isEmpty();
+    }
+
+    @Test
+    void shouldRejectATaskMissingItsIdentity() {
+        handler.handle(record("{\"path\":\"wf/a\",\"attempt\":1,\"executor\":\"counting\",\"dispatched_at_ms\":0}"
+                .getBytes(StandardCharsets.UTF_8), 1));
+
+        assertThat(sink.rejections).singleElement()
+                .satisfies(r -> assertThat(r.errors()).containsExactly("run_id: required; grant: required"));
+    }
+
+    @Test
+    void shouldRejectATaskOnItsLastDeliveryInsteadOfExecutingIt() {
+        Disposition d = handler.handle(record(Json.write(task("wf/a", null, "counting")), 3));
+
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(executions).hasValue(0);
+        assertThat(sink.last().status()).isEqualTo(Status.FAILED);
+        assertThat(sink.last().error()).isEqualTo("delivered 3 times (the limit): the earlier deliveries did not finish");
+        assertThat(sink.rejections).hasSize(1);
+    }
+
+    @Test
+    void shouldExecuteARedeliveredTaskBeforeItsLastDelivery() {
+        handler.handle(record(Json.write(task("wf/a", null, "counting")), 2));
+
+        assertThat(executions).hasValue(1);
+    }
+}
