@@ -1,0 +1,15 @@
+package io.sluice.cli;
+
+/** Exit codes of the {@code sluice} command. */
+final class Exit {
+    static final int OK = 0;
+    /** The run did not behave as budgeted (spend beyond a limit), or did not finish. */
+    static final int BUDGET_VIOLATED = 1;
+    /** Invalid input: the submission, a file, an option. */
+    static final int INVALID = 2;
+    /** The broker could not be reached or refused. */
+    static final int BROKER = 3;
+
+    private Exit() {
+    }
+}

@@ -1,0 +1,73 @@
+package io.sluice.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/**
+ * The Prometheus scrape endpoint of a coordinator or worker process: {@code GET /metrics} on the given port
+ * serves the process's Micrometer registry in the Prometheus text format.
+ */
+final class MetricsServer implements AutoCloseable {
+
+    private final PrometheusMeterRegistry registry;
+    private final JvmGcMetrics gc;
+    private final HttpServer server;
+
+    private MetricsServer(PrometheusMeterRegistry registry, JvmGcMetrics gc, HttpServer server) {
+        this.registry = registry;
+        this.gc = gc;
+        this.server = server;
+    }
+
+    /** A registry with JVM meters, served on {@code port} (0 = not served). */
+    static MetricsServer start(String bindAddress, int port) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        HttpServer server = null;
+        if (port > 0) {
+            try {
+                server = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot serve metrics on " + bindAddress + ":" + port, e);
+            }
+            server.createContext("/metrics", exchange -> {
+                byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                exchange.sendResponseHeaders(200, body.length);
+                try (OutputStream os = exchange.getResponseBody()) {
+                    os.write(body);
+                }
+            });
+            server.start();
+        }
+        return new MetricsServer(registry, gc, server);
+    }
+
+    PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stop(0);
+        }
+        gc.close();
+        registry.close();
+    }
+}

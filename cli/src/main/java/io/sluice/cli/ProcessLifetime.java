@@ -1,0 +1,38 @@
+package io.sluice.cli;
+
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Keeps a long-running command ({@code broker}, {@code coordinator}, {@code worker}) alive until SIGTERM or
+ * SIGINT, then runs its shutdown and lets the JVM exit only once that shutdown is complete.
+ */
+final class ProcessLifetime {
+
+    private ProcessLifetime() {
+    }
+
+    static void runUntilTerminated(AutoCloseable service) throws InterruptedException {
+        CountDownLatch terminated = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            terminated.countDown();
+            try {
+                closed.await(); // the JVM exits when this hook returns: wait for the orderly shutdown
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "sluice-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            terminated.await();
+        } finally {
+            try {
+                service.close();
+            } catch (Exception e) {
+                System.err.println("shutdown: " + e.getMessage());
+            } finally {
+                closed.countDown();
+            }
+        }
+    }
+}

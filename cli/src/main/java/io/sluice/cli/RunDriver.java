@@ -1,0 +1,38 @@
+package io.sluice.cli;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Map;
+
+import io.sluice.client.RunWatch;
+import io.sluice.client.SluiceClient;
+import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Submission;
+
+/** Submits a run, follows its ledger (drawing progress when asked) and returns its receipt. */
+final class RunDriver {
+
+    private RunDriver() {
+    }
+
+    static Receipt submitAndWait(String bootstrap, Map<String, String> clientProps, Submission submission,
+                                 Duration timeout, PrintStream progressOut) {
+        try (SluiceClient client = new SluiceClient(bootstrap, clientProps)) {
+            Submission withId = submission.runId() == null ? submission.withRunId(SluiceClient.newRunId()) : submission;
+            try (RunWatch watch = client.watch(withId.runId())) {
+                client.submit(withId);
+                ProgressView view = progressOut == null ? null : new ProgressView(progressOut, System.console() != null);
+                Receipt receipt = watch.await(timeout, entry -> {
+                    if (view != null) {
+                        view.accept(entry);
+                        view.draw(false);
+                    }
+                });
+                if (view != null) {
+                    view.draw(true);
+                }
+                return receipt;
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.sluice.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.client.SluiceClient;
+import io.sluice.schemas.Json;
+import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Submission;
+import io.sluice.schemas.SubmissionValidator;
+import io.sluice.schemas.ValidationLimits;
+import io.sluice.schemas.ValidationResult;
+import org.apache.kafka.common.KafkaException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code sluice submit FILE [--wait] [--json]}: validates and submits a workflow; with {@code --wait}, follows
+ * it to its receipt. Exit 0 once submitted (or, with --wait, once the run is terminal, whatever its status);
+ * 2 for an invalid submission; 3 for a broker error.
+ */
+@Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a workflow (JSON file, or - for stdin).")
+final class SubmitCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "FILE")
+    String file;
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--wait", description = "Wait for the run's receipt")
+    boolean await;
+
+    @Option(names = "--json", description = "Print the receipt as JSON")
+    boolean json;
+
+    @Option(names = "--leaves", description = "List every leaf in the receipt table")
+    boolean leaves;
+
+    @Option(names = "--timeout", description = "Longest wait for the receipt (default ${DEFAULT-VALUE})", defaultValue = "PT10M")
+    Duration timeout;
+
+    @Option(names = "--workers", description = "With the embedded broker: worker instances (default ${DEFAULT-VALUE})", defaultValue = "3")
+    int workers;
+
+    @Override
+    public Integer call() throws Exception {
+        byte[] bytes;
+        try {
+            bytes = "-".equals(file) ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
+        } catch (IOException e) {
+            System.err.println("cannot read " + file + ": " + e.getMessage());
+            return Exit.INVALID;
+        }
+        ValidationResult result = new SubmissionValidator(ValidationLimits.DEFAULTS).validate(bytes);
+        if (!result.isValid()) {
+            System.err.println("invalid submission " + file + ":");
+            result.errors().forEach(e -> System.err.println("  " + e));
+            return Exit.INVALID;
+        }
+        Submission submission = result.submission();
+        if (submission.runId() == null) {
+            submission = submission.withRunId(SluiceClient.newRunId());
+        }
+        String bootstrap = connection.bootstrapOrNull();
+        try {
+            if (bootstrap == null) {
+                // No cluster given: run the whole system here, on an embedded broker, for this one run.
+                try (EmbeddedSluice sluice = EmbeddedSluice.start(null, workers, 8, new SimpleMeterRegistry())) {
+                    return waitAndPrint(sluice.bootstrapServers(), submission, true);
+                }
+            }
+            return waitAndPrint(bootstrap, submission, await);
+        } catch (KafkaException | IllegalStateException e) {
+            System.err.println("broker error: " + e.getMessage());
+            return Exit.BROKER;
+        }
+    }
+
+    private int waitAndPrint(String bootstrap, Submission submission, boolean wait) {
+        if (!wait) {
+            try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties)) {
+                client.submit(submission);
+            }
+            System.out.println(json ? "{\"run_id\": \"" + submission.runId() + "\"}" : "submitted run " + submission.runId());
+            return Exit.OK;
+        }
+        Receipt receipt = RunDriver.submitAndWait(bootstrap, connection.clientProperties, submission, timeout,
+                json ? null : System.err);
+        if (json) {
+            System.out.println(Json.writePretty(receipt));
+        } else {
+            ReceiptPrinter.print(receipt, System.out, leaves);
+        }
+        return Exit.OK;
+    }
+}

@@ -1,0 +1,108 @@
+package io.sluice.client;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.sluice.schemas.Json;
+import io.sluice.schemas.Submission;
+import io.sluice.schemas.SubmissionValidator;
+import io.sluice.schemas.Topics;
+import io.sluice.schemas.ValidationLimits;
+import io.sluice.schemas.ValidationResult;
+import io.sluice.schemas.SubmissionRejectedException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Submits workflows to Sluice and watches their runs: what other Java systems (and the {@code sluice} CLI)
+ * use to produce work.
+ *
+ * <p>Submissions are validated here first, with the same validator the coordinator runs, so a caller gets
+ * the precise error at once instead of a rejection record later. Thread-safe (the Kafka producer is).
+ */
+public final class SluiceClient implements AutoCloseable {
+
+    public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String bootstrapServers;
+    private final Map<String, String> clientProperties;
+    private final SubmissionValidator validator;
+    private final KafkaProducer<String, byte[]> producer;
+
+    public SluiceClient(String bootstrapServers, Map<String, String> clientProperties) {
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException("bootstrapServers: must not be blank");
+        }
+        this.bootstrapServers = bootstrapServers;
+        this.clientProperties = Map.copyOf(clientProperties == null ? Map.of() : clientProperties);
+        this.validator = new SubmissionValidator(ValidationLimits.DEFAULTS);
+        Map<String, Object> p = new HashMap<>(this.clientProperties);
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-client-" + UUID.randomUUID().toString().substring(0, 8));
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** A fresh run id, for submissions that carry none. */
+    public static String newRunId() {
+        return "run-" + UUID.randomUUID().toString().substring(0, 13);
+    }
+
+    /**
+     * Validates raw submission JSON, assigns a run id when it has none, and writes it to the submissions
+     * topic, keyed by run id. Returns the run id once the broker has the record.
+     *
+     * @throws SubmissionRejectedException with every validation error when the JSON is not a valid submission
+     */
+    public Submission submit(byte[] json) {
+        ValidationResult result = validator.validate(json);
+        if (!result.isValid()) {
+            throw new SubmissionRejectedException(result.errors());
+        }
+        return submit(result.submission());
+    }
+
+    /** Writes a submission (assigning a run id when it has none) and returns what was written. */
+    public Submission submit(Submission submission) {
+        Submission withId = submission.runId() == null ? submission.withRunId(newRunId()) : submission;
+        byte[] bytes = Json.write(withId);
+        ValidationResult result = validator.validate(bytes);
+        if (!result.isValid()) {
+            throw new SubmissionRejectedException(result.errors());
+        }
+        try {
+            producer.send(new ProducerRecord<>(Topics.SUBMISSIONS, withId.runId(), bytes))
+                    .get(DEFAULT_SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return withId;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while submitting run " + withId.runId(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("cannot submit run " + withId.runId() + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /**
+     * Starts watching a run's ledger entries and receipt. Call it BEFORE {@link #submit} so that nothing the
+     * coordinator writes for the run is missed.
+     */
+    public RunWatch watch(String runId) {
+        return new RunWatch(bootstrapServers, clientProperties, runId);
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}
