@@ -28,7 +28,7 @@ public final class KafkaExtension implements ParameterResolver {
     }
 
     /** The shared cluster, started on first use. */
-    static KafkaCluster cluster(ExtensionContext context) {
+    public static KafkaCluster cluster(ExtensionContext context) {
         // The root store is concurrent and computes a key's value once, even with parallel test execution.
         return context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(SharedKafkaCluster.class,
                 key -> SharedKafkaCluster.start(BrokerChoice.fromEnvironment()), SharedKafkaCluster.class);

@@ -1,0 +1,182 @@
+package io.sluice.systemtest.e2e;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.client.RunWatch;
+import io.sluice.client.SluiceClient;
+import io.sluice.coordinator.Coordinator;
+import io.sluice.coordinator.CoordinatorConfig;
+import io.sluice.schemas.Halt;
+import io.sluice.schemas.Json;
+import io.sluice.schemas.LeafTask;
+import io.sluice.schemas.LedgerEntry;
+import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Submission;
+import io.sluice.schemas.Topics;
+import io.sluice.schemas.UsageEvent;
+import io.sluice.systemtest.kafka.KafkaCluster;
+import io.sluice.worker.Worker;
+import io.sluice.worker.WorkerConfig;
+import io.sluice.worker.execute.ExecutorRegistry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * A whole Sluice on the test JVM's shared broker: one coordinator and {@value #WORKERS} workers (each running
+ * {@value #CONCURRENCY} leaves at once, with the built-in executors and the {@link ConcurrencyProbeExecutor}),
+ * shared by every end-to-end test class. Tests use unique run ids and read back what the system really wrote
+ * to Kafka: receipts, ledger entries, usage events, tasks and halts.
+ */
+public final class SluiceSystem implements AutoCloseable {
+
+    public static final int WORKERS = 3;
+    public static final int CONCURRENCY = 4;
+
+    private final KafkaCluster kafka;
+    private final Coordinator coordinator;
+    private final List<Worker> workers = new ArrayList<>();
+
+    private SluiceSystem(KafkaCluster kafka, Coordinator coordinator) {
+        this.kafka = kafka;
+        this.coordinator = coordinator;
+    }
+
+    static SluiceSystem start(KafkaCluster kafka) {
+        kafka.ensureSluiceTopics();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try {
+            Worker.configureShareGroup(kafka.admin(), WorkerConfig.of(kafka.bootstrapServers(), "config"), Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Coordinator coordinator = new Coordinator(CoordinatorConfig.of(kafka.bootstrapServers(), "it-" + kafka.uniqueRunId("c")), registry);
+        coordinator.start();
+        SluiceSystem system = new SluiceSystem(kafka, coordinator);
+        ExecutorRegistry executors = ExecutorRegistry.discover().with(new ConcurrencyProbeExecutor());
+        for (int i = 1; i <= WORKERS; i++) {
+            WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers(), "it-worker-" + i).withConcurrency(CONCURRENCY);
+            Worker worker = new Worker(config, executors, registry);
+            worker.start();
+            system.workers.add(worker);
+        }
+        system.warmUp();
+        return system;
+    }
+
+    /**
+     * A new share-group member gets its first records only after some seconds: run small probe runs until every
+     * worker has executed something, so tests that count workers do not depend on join timing.
+     */
+    private void warmUp() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            String runId = kafka.uniqueRunId("warm-up");
+            StringBuilder leaves = new StringBuilder();
+            for (int i = 0; i < WORKERS * CONCURRENCY * 2; i++) {
+                leaves.append(i == 0 ? "" : ",").append("{\"kind\":\"leaf\",\"id\":\"l").append(i)
+                        .append("\",\"executor\":\"probe\",\"input\":{\"hold_ms\":150}}");
+            }
+            run(Runs.submission(runId, "{\"run_id\":\"RUN\",\"workflow\":{\"id\":\"w\",\"nodes\":[" + leaves + "]}}"),
+                    Duration.ofSeconds(60));
+            if (usage(runId).stream().map(UsageEvent::workerId).distinct().count() == WORKERS) {
+                return;
+            }
+        }
+        throw new IllegalStateException("not every worker received tasks within 60 s");
+    }
+
+    public KafkaCluster kafka() {
+        return kafka;
+    }
+
+    /** Submits and waits for the receipt. */
+    public Receipt run(Submission submission, Duration timeout) {
+        try (SluiceClient client = new SluiceClient(kafka.bootstrapServers(), Map.of());
+             RunWatch watch = client.watch(submission.runId())) {
+            client.submit(submission);
+            return watch.await(timeout, e -> { });
+        }
+    }
+
+    /** Every usage event of the run that is on the usage topic now. */
+    public List<UsageEvent> usage(String runId) {
+        return read(Topics.USAGE, runId, UsageEvent.class, e -> runId.equals(e.runId()));
+    }
+
+    /** Every task the coordinator published for the run. */
+    public List<LeafTask> tasks(String runId) {
+        return read(Topics.TASKS, null, LeafTask.class, t -> runId.equals(t.runId()));
+    }
+
+    public List<Halt> halts(String runId) {
+        return read(Topics.CONTROL, runId, Halt.class, h -> runId.equals(h.runId()));
+    }
+
+    /** The latest ledger entry per node of the run, as a reader of the compacted topic sees it. */
+    public Map<String, LedgerEntry> ledger(String runId) {
+        Map<String, LedgerEntry> latest = new LinkedHashMap<>();
+        for (LedgerEntry e : read(Topics.LEDGER, runId, LedgerEntry.class, x -> runId.equals(x.runId()))) {
+            latest.put(e.path(), e);
+        }
+        return latest;
+    }
+
+    /**
+     * Reads a topic (the run's partition when {@code runId} is given, else every partition) from the beginning
+     * to its end as of now, read_committed.
+     */
+    private <T> List<T> read(String topic, String runId, Class<T> type, Predicate<T> keep) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            int n = consumer.partitionsFor(topic).size();
+            List<TopicPartition> parts = new ArrayList<>();
+            if (runId != null) {
+                parts.add(new TopicPartition(topic, Topics.partitionFor(runId, n)));
+            } else {
+                for (int p = 0; p < n; p++) {
+                    parts.add(new TopicPartition(topic, p));
+                }
+            }
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("could not read " + topic + " to its end in 30 s");
+                }
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null) {
+                        T value = Json.read(r.value(), type);
+                        if (keep.test(value)) {
+                            out.add(value);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        workers.forEach(Worker::close);
+        coordinator.close();
+    }
+}
