@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Meter;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -118,10 +117,8 @@ public final class Coordinator implements AutoCloseable {
                     consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(timeout));
                 }
             } finally {
-                for (Meter meter : registry.getMeters()) {
-                    if (meter.getId().getName().startsWith("sluice.coordinator.")) {
-                        registry.remove(meter);
-                    }
+                if (loop != null) {
+                    loop.removeMeters();
                 }
                 state.set(State.CLOSED);
             }

@@ -10,10 +10,15 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.coordinator.ledger.Decisions;
@@ -77,6 +82,8 @@ final class CoordinatorLoop implements Runnable {
     private final AtomicLong reservedTokens = new AtomicLong();
 
     private final MeterRegistry registry;
+    /** Every meter this loop registered, so that closing removes exactly these and no one else's. */
+    private final Set<Meter> meters = ConcurrentHashMap.newKeySet();
     private final Counter dispatched;
     private final Counter tokensIn;
     private final Counter tokensOut;
@@ -96,21 +103,32 @@ final class CoordinatorLoop implements Runnable {
         this.registry = registry;
         this.validator = new SubmissionValidator(config.limits());
         this.dispatched = counter(CoordinatorMeters.LEAVES_DISPATCHED);
-        this.tokensIn = Counter.builder(CoordinatorMeters.TOKENS_SPENT.meterName())
-                .description(CoordinatorMeters.TOKENS_SPENT.description()).tag("direction", "input").register(registry);
-        this.tokensOut = Counter.builder(CoordinatorMeters.TOKENS_SPENT.meterName())
-                .description(CoordinatorMeters.TOKENS_SPENT.description()).tag("direction", "output").register(registry);
+        this.tokensIn = counter(CoordinatorMeters.TOKENS_SPENT, "direction", "input");
+        this.tokensOut = counter(CoordinatorMeters.TOKENS_SPENT, "direction", "output");
         this.duplicates = counter(CoordinatorMeters.USAGE_DUPLICATES);
         this.deadLetters = counter(CoordinatorMeters.DEAD_LETTERS);
         this.rejected = counter(CoordinatorMeters.SUBMISSIONS_REJECTED);
-        this.loopTimer = Timer.builder(CoordinatorMeters.LOOP.meterName()).description(CoordinatorMeters.LOOP.description())
-                .publishPercentileHistogram().register(registry);
-        registry.gauge(CoordinatorMeters.RUNS_ACTIVE.meterName(), runs, Map::size);
-        registry.gauge(CoordinatorMeters.TOKENS_RESERVED.meterName(), reservedTokens, AtomicLong::get);
+        this.loopTimer = track(Timer.builder(CoordinatorMeters.LOOP.meterName()).description(CoordinatorMeters.LOOP.description())
+                .publishPercentileHistogram().register(registry));
+        track(Gauge.builder(CoordinatorMeters.RUNS_ACTIVE.meterName(), runs, Map::size)
+                .description(CoordinatorMeters.RUNS_ACTIVE.description()).register(registry));
+        track(Gauge.builder(CoordinatorMeters.TOKENS_RESERVED.meterName(), reservedTokens, AtomicLong::get)
+                .description(CoordinatorMeters.TOKENS_RESERVED.description()).register(registry));
     }
 
-    private Counter counter(CoordinatorMeters meter) {
-        return Counter.builder(meter.meterName()).description(meter.description()).register(registry);
+    private Counter counter(CoordinatorMeters meter, String... tags) {
+        return track(Counter.builder(meter.meterName()).description(meter.description()).tags(tags).register(registry));
+    }
+
+    private <M extends Meter> M track(M meter) {
+        meters.add(meter);
+        return meter;
+    }
+
+    /** Removes every meter this loop registered. */
+    void removeMeters() {
+        meters.forEach(registry::remove);
+        meters.clear();
     }
 
     @Override
@@ -235,7 +253,7 @@ final class CoordinatorLoop implements Runnable {
         });
         decisions.halts().forEach(halt -> {
             out.add(new ProducerRecord<>(Topics.CONTROL, partition(Topics.CONTROL, runId), halt.key(), Json.write(halt)));
-            registry.counter(CoordinatorMeters.HALTS.meterName(), "cause", halt.status().wire()).increment();
+            counter(CoordinatorMeters.HALTS, "cause", halt.status().wire()).increment();
         });
         for (LedgerEntry entry : decisions.entries()) {
             out.add(new ProducerRecord<>(Topics.LEDGER, partition(Topics.LEDGER, runId), entry.key(), Json.write(entry)));
@@ -250,11 +268,12 @@ final class CoordinatorLoop implements Runnable {
     private void finish(String runId, Receipt receipt) {
         runs.remove(runId);
         finishedRuns.put(runId, Boolean.TRUE);
-        registry.counter(CoordinatorMeters.RUNS.meterName(), "status", receipt.status().wire()).increment();
+        counter(CoordinatorMeters.RUNS, "status", receipt.status().wire()).increment();
         if (!receipt.nodes().isEmpty()) {
             LedgerEntry root = receipt.nodes().get(0);
             if (root.limits() != null && root.limits().maxTokens() != null && root.limits().maxTokens() > 0) {
-                registry.summary(CoordinatorMeters.BUDGET_UTILISATION.meterName())
+                track(DistributionSummary.builder(CoordinatorMeters.BUDGET_UTILISATION.meterName())
+                        .description(CoordinatorMeters.BUDGET_UTILISATION.description()).register(registry))
                         .record((double) root.spent().totalTokens() / root.limits().maxTokens());
             }
         }

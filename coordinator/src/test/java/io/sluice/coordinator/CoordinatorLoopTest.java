@@ -1,0 +1,189 @@
+package io.sluice.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.schemas.Json;
+import io.sluice.schemas.LeafTask;
+import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.Status;
+import io.sluice.schemas.Topics;
+import io.sluice.schemas.UsageEvent;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.internals.AutoOffsetResetStrategy;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The coordinator's Kafka shell with {@link MockConsumer} and {@link MockProducer}: what it publishes for
+ * submissions and usage, and that every batch is one transaction carrying the consumed offsets. The budget
+ * rules themselves are tested on {@code RunLedger}; the real-broker behaviour in the system tests.
+ */
+class CoordinatorLoopTest {
+
+    private static final int PARTITIONS = 3;
+
+    private final MockConsumer<String, byte[]> consumer = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
+    private MockProducer<String, byte[]> producer;
+    private CoordinatorLoop loop;
+    private Thread thread;
+    private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
+
+    @BeforeEach
+    void startLoop() {
+        Node node = new Node(1, "localhost", 9092);
+        List<PartitionInfo> infos = new ArrayList<>();
+        for (Topics.Spec spec : Topics.all()) {
+            for (int p = 0; p < spec.partitions(); p++) {
+                infos.add(new PartitionInfo(spec.name(), p, node, new Node[] {node}, new Node[] {node}));
+            }
+        }
+        Cluster cluster = new Cluster("c", List.of(node), infos, Set.of(), Set.of());
+        producer = new MockProducer<>(cluster, true, null, new StringSerializer(), new ByteArraySerializer());
+        CoordinatorConfig config = CoordinatorConfig.of("unused:9092", "test");
+        loop = new CoordinatorLoop(config, consumer, producer, Clock.systemUTC(), new SimpleMeterRegistry());
+        List<TopicPartition> assigned = new ArrayList<>();
+        Map<TopicPartition, Long> begin = new HashMap<>();
+        for (String topic : List.of(Topics.SUBMISSIONS, Topics.USAGE)) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                TopicPartition tp = new TopicPartition(topic, p);
+                assigned.add(tp);
+                begin.put(tp, 0L);
+                nextOffset.put(tp, 0L);
+            }
+        }
+        consumer.updateBeginningOffsets(begin);
+        consumer.schedulePollTask(() -> consumer.rebalance(assigned));
+        thread = new Thread(loop, "test-coordinator-loop");
+        thread.start();
+    }
+
+    @AfterEach
+    void stopLoop() throws InterruptedException {
+        loop.stop();
+        thread.join(5_000);
+    }
+
+    private void deliver(String topic, String key, String json) {
+        TopicPartition tp = new TopicPartition(topic, key == null ? 0 : Topics.partitionFor(key, PARTITIONS));
+        long offset = nextOffset.merge(tp, 1L, Long::sum) - 1;
+        consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(topic, tp.partition(), offset, key,
+                json.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    private List<ProducerRecord<String, byte[]>> sent(String topic) {
+        return producer.history().stream().filter(r -> r.topic().equals(topic)).toList();
+    }
+
+    @Test
+    void shouldDispatchAValidSubmissionAndCommitItsOffsetInTheSameTransaction() {
+        // given
+        deliver(Topics.SUBMISSIONS, "r1", """
+                {"run_id": "r1", "workflow": {"id": "w", "leaf_max_tokens": 100,
+                 "nodes": [{"kind": "leaf", "id": "a", "executor": "simulated"}]}}""");
+
+        // when / then
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sent(Topics.TASKS).isEmpty());
+        LeafTask task = Json.read(sent(Topics.TASKS).get(0).value(), LeafTask.class);
+        assertThat(task.path()).isEqualTo("w/a");
+        assertThat(task.grant().maxTokens()).isEqualTo(100L);
+        assertThat(sent(Topics.LEDGER)).isNotEmpty().allSatisfy(r -> {
+            assertThat(r.key()).startsWith("r1|");
+            assertThat(r.partition()).isEqualTo(Topics.partitionFor("r1", PARTITIONS));
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> producer.commitCount() >= 1);
+        assertThat(producer.consumerGroupOffsetsHistory()).isNotEmpty();
+        assertThat(producer.consumerGroupOffsetsHistory().get(0).values().iterator().next())
+                .containsEntry(new TopicPartition(Topics.SUBMISSIONS, Topics.partitionFor("r1", PARTITIONS)),
+                        new org.apache.kafka.clients.consumer.OffsetAndMetadata(1));
+    }
+
+    @Test
+    void shouldFinishARunWhenItsLastLeafReportsAndPublishTheReceipt() {
+        // given
+        deliver(Topics.SUBMISSIONS, "r2", """
+                {"run_id": "r2", "workflow": {"id": "w", "budget": {"max_tokens": 500}, "leaf_max_tokens": 100,
+                 "nodes": [{"kind": "leaf", "id": "a", "executor": "simulated"}]}}""");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sent(Topics.TASKS).isEmpty());
+
+        // when
+        deliver(Topics.USAGE, "r2", Json.writeString(new UsageEvent("r2", "w/a", 1, "wk", 1, 30, 20, 1, false, Status.RUNNING, null, null, 0)));
+        deliver(Topics.USAGE, "r2", Json.writeString(new UsageEvent("r2", "w/a", 1, "wk", 2, 0, 0, 0, true, Status.SUCCEEDED, null, null, 0)));
+
+        // then
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sent(Topics.RESULTS).isEmpty());
+        Receipt receipt = Json.read(sent(Topics.RESULTS).get(0).value(), Receipt.class);
+        assertThat(receipt.status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(receipt.nodes().get(0).spent().totalTokens()).isEqualTo(50);
+        assertThat(receipt.nodes().get(0).reserved().tokens()).isZero();
+    }
+
+    @Test
+    void shouldRejectAnInvalidSubmissionWithADeadLetterAndARejectedReceipt() {
+        // given
+        deliver(Topics.SUBMISSIONS, "bad-1", """
+                {"run_id": "bad-1", "workflow": {"id": "w", "budget": {"max_tokens": -5}, "nodes": []}}""");
+
+        // when / then
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sent(Topics.RESULTS).isEmpty());
+        Receipt receipt = Json.read(sent(Topics.RESULTS).get(0).value(), Receipt.class);
+        assertThat(receipt.status()).isEqualTo(Status.REJECTED);
+        assertThat(receipt.reason()).contains("workflow.budget.max_tokens: must be ≥ 0, got -5");
+        Rejection rejection = Json.read(sent(Topics.DLQ).get(0).value(), Rejection.class);
+        assertThat(rejection.sourceTopic()).isEqualTo(Topics.SUBMISSIONS);
+        assertThat(rejection.payload()).contains("\"max_tokens\": -5");
+        assertThat(sent(Topics.TASKS)).isEmpty();
+    }
+
+    @Test
+    void shouldDeadLetterMalformedAndUnknownUsageWithoutStopping() {
+        // given
+        deliver(Topics.USAGE, "r9", "{not json");
+        deliver(Topics.USAGE, "r9", Json.writeString(new UsageEvent("r9", "w/a", 1, "wk", 1, 1, 1, 1, false, Status.RUNNING, null, null, 0)));
+        deliver(Topics.SUBMISSIONS, "r3", """
+                {"run_id": "r3", "workflow": {"id": "w", "leaf_max_tokens": 10, "nodes": [{"kind": "leaf", "id": "a", "executor": "simulated"}]}}""");
+
+        // when / then: both bad records dead-lettered, and the loop still serves the next submission
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sent(Topics.TASKS).isEmpty());
+        List<Rejection> dead = sent(Topics.DLQ).stream().map(r -> Json.read(r.value(), Rejection.class)).toList();
+        assertThat(dead).hasSize(2);
+        assertThat(dead.get(0).errors().get(0)).contains("not a valid UsageEvent");
+        assertThat(dead.get(1).errors().get(0)).isEqualTo("run_id: no active run 'r9' on this coordinator");
+    }
+
+    @Test
+    void shouldRefuseASecondRunWithTheSameId() {
+        // given
+        String json = """
+                {"run_id": "dup", "workflow": {"id": "w", "leaf_max_tokens": 10, "nodes": [{"kind": "leaf", "id": "a", "executor": "simulated"}]}}""";
+        deliver(Topics.SUBMISSIONS, "dup", json);
+        deliver(Topics.SUBMISSIONS, "dup", json);
+
+        // when / then
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sent(Topics.DLQ).isEmpty());
+        assertThat(Json.read(sent(Topics.DLQ).get(0).value(), Rejection.class).errors())
+                .containsExactly("run_id: a run with id 'dup' was already submitted");
+        assertThat(sent(Topics.TASKS)).hasSize(1);
+    }
+}
