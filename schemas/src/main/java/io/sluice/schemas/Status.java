@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
  *
  * <p>A parent's status ranks its children's: {@code cancelled > budget_exceeded > failed > succeeded}, and
  * {@code timed_out} where the node's own deadline passed. {@link #REJECTED} is only ever a run's status: its
- * submission was invalid and nothing ran.
+ * submission was invalid and nothing ran. {@link #LOST} is only ever an attempt's outcome on a usage event.
  */
 public enum Status {
     PENDING("pending", false, 0),
@@ -18,7 +18,13 @@ public enum Status {
     BUDGET_EXCEEDED("budget_exceeded", true, 3),
     TIMED_OUT("timed_out", true, 4),
     CANCELLED("cancelled", true, 5),
-    REJECTED("rejected", true, 6);
+    REJECTED("rejected", true, 6),
+    /**
+     * Only on a usage event, never a node's status: a worker received an attempt whose previous delivery never
+     * finished (its worker died or lost the task's lock) and did not run it again. What the lost delivery spent
+     * is unknown, so strict mode charges the attempt's whole grant; the leaf may then be retried.
+     */
+    LOST("lost", true, 2);
 
     private final String wire;
     private final boolean terminal;

@@ -107,8 +107,8 @@ class RecordSchemaTest {
     static Stream<Arguments> invalidRecords() {
         return Stream.of(
                 Arguments.of(WireSchemas.USAGE_EVENT, "usage-event.step.json", "final", NODES.booleanNode(true),
-                        List.of("status: must be \"succeeded\", \"failed\", \"budget_exceeded\", \"timed_out\" or"
-                                + " \"cancelled\", got \"running\"")),
+                        List.of("status: must be \"succeeded\", \"failed\", \"budget_exceeded\", \"timed_out\","
+                                + " \"cancelled\" or \"lost\", got \"running\"")),
                 Arguments.of(WireSchemas.USAGE_EVENT, "usage-event.final.json", "final", NODES.booleanNode(false),
                         List.of("status: must be \"running\", got \"succeeded\"")),
                 Arguments.of(WireSchemas.USAGE_EVENT, "usage-event.step.json", "seq", NODES.numberNode(0),
