@@ -16,6 +16,20 @@ final class ConnectionOptions {
             description = "Extra Kafka client property (e.g. security settings); repeatable")
     Map<String, String> clientProperties = new LinkedHashMap<>();
 
+    /**
+     * The cluster to use, for commands that cannot run without one.
+     *
+     * @throws picocli.CommandLine.ParameterException (exit 2, with usage) when none was given
+     */
+    String requireBootstrap(picocli.CommandLine commandLine) {
+        String bootstrap = bootstrapOrNull();
+        if (bootstrap == null) {
+            throw new picocli.CommandLine.ParameterException(commandLine,
+                    "--bootstrap-servers (or SLUICE_BOOTSTRAP_SERVERS) is required");
+        }
+        return bootstrap;
+    }
+
     /** The cluster to use, or null when none was given (the caller may start an embedded one). */
     String bootstrapOrNull() {
         if (bootstrapServers != null && !bootstrapServers.isBlank()) {

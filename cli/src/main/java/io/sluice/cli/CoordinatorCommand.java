@@ -7,7 +7,9 @@ import io.sluice.coordinator.Coordinator;
 import io.sluice.coordinator.CoordinatorConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code sluice coordinator}: a coordinator process. */
 @Command(name = "coordinator", mixinStandardHelpOptions = true, description = "Runs a coordinator until terminated.")
@@ -19,22 +21,18 @@ final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--instance-id", description = "Stable identity (transactional id); default: random")
     String instanceId;
 
-    @Option(names = "--metrics-port", description = "Prometheus endpoint port, 0 = off (default ${DEFAULT-VALUE})", defaultValue = "9404")
-    int metricsPort;
+    @Mixin
+    MetricsOptions metricsOptions;
 
-    @Option(names = "--metrics-bind", description = "Prometheus endpoint address (default ${DEFAULT-VALUE})", defaultValue = "0.0.0.0")
-    String metricsBind;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        String bootstrap = connection.bootstrapOrNull();
-        if (bootstrap == null) {
-            System.err.println("--bootstrap-servers (or SLUICE_BOOTSTRAP_SERVERS) is required");
-            return Exit.INVALID;
-        }
+        String bootstrap = connection.requireBootstrap(spec.commandLine());
         String id = instanceId != null ? instanceId : "coordinator-" + UUID.randomUUID().toString().substring(0, 8);
         EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties);
-        MetricsServer metrics = MetricsServer.start(metricsBind, metricsPort);
+        MetricsServer metrics = metricsOptions.start();
         CoordinatorConfig base = CoordinatorConfig.of(bootstrap, id);
         CoordinatorConfig config = new CoordinatorConfig(bootstrap, base.groupId(), id, base.pollTimeout(), base.ledger(),
                 base.limits(), connection.clientProperties);
@@ -43,7 +41,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         ProcessLifetime.runUntilTerminated(() -> {
             coordinator.close();
             metrics.close();
-        });
-        return Exit.OK;
+        }, coordinator.loopExit());
+        // Stopped on its own: exit non-zero so that a supervisor restarts it (its runs are on the ledger).
+        return coordinator.state() == Coordinator.State.FAILED ? Exit.SERVICE_FAILED : Exit.OK;
     }
 }

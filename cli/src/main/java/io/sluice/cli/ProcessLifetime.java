@@ -1,5 +1,6 @@
 package io.sluice.cli;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -12,7 +13,16 @@ final class ProcessLifetime {
     }
 
     static void runUntilTerminated(AutoCloseable service) throws InterruptedException {
+        runUntilTerminated(service, new CompletableFuture<>());
+    }
+
+    /**
+     * Like {@link #runUntilTerminated(AutoCloseable)}, but also returns (after the same orderly shutdown) when
+     * {@code failed} completes: the service stopped on its own.
+     */
+    static void runUntilTerminated(AutoCloseable service, CompletableFuture<?> failed) throws InterruptedException {
         CountDownLatch terminated = new CountDownLatch(1);
+        failed.whenComplete((v, e) -> terminated.countDown());
         CountDownLatch closed = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             terminated.countDown();

@@ -1,6 +1,6 @@
 package io.sluice.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -17,14 +17,14 @@ final class ProgressView {
 
     private static final int BAR = 28;
 
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean tty;
     private final Map<String, LedgerEntry> nodes = new LinkedHashMap<>();
     private String rootPath;
     private int linesDrawn;
     private long lastDrawMs;
 
-    ProgressView(PrintStream out, boolean tty) {
+    ProgressView(PrintWriter out, boolean tty) {
         this.out = out;
         this.tty = tty;
     }

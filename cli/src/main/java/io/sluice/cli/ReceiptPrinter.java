@@ -1,7 +1,8 @@
 package io.sluice.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import io.sluice.schemas.Budget;
@@ -15,7 +16,7 @@ final class ReceiptPrinter {
     private ReceiptPrinter() {
     }
 
-    static void print(Receipt receipt, PrintStream out, boolean withLeaves) {
+    static void print(Receipt receipt, PrintWriter out, boolean withLeaves) {
         out.printf("%nRun %s (%s): %s%n", receipt.runId(), receipt.mode() == null ? "-" : receipt.mode().wire(),
                 receipt.status().wire().toUpperCase());
         if (receipt.reason() != null) {
@@ -25,7 +26,7 @@ final class ReceiptPrinter {
             return;
         }
         long elapsed = receipt.finishedAtMs() - receipt.startedAtMs();
-        out.printf("  finished in %.2f s%n%n", elapsed / 1000.0);
+        out.printf(Locale.ROOT, "  finished in %.2f s%n%n", elapsed / 1000.0);
         String header = String.format("%-34s %-16s %21s %7s %6s %6s %6s %6s %6s  %s", "NODE", "STATUS", "TOKENS SPENT/LIMIT",
                 "STEPS", "OK", "BUDGET", "FAIL", "CANCEL", "TIME", "WHY");
         out.println(header);

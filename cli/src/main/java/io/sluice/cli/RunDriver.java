@@ -1,6 +1,6 @@
 package io.sluice.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
 
@@ -16,7 +16,7 @@ final class RunDriver {
     }
 
     static Receipt submitAndWait(String bootstrap, Map<String, String> clientProps, Submission submission,
-                                 Duration timeout, PrintStream progressOut) {
+                                 Duration timeout, PrintWriter progressOut) {
         try (SluiceClient client = new SluiceClient(bootstrap, clientProps)) {
             Submission withId = submission.runId() == null ? submission.withRunId(SluiceClient.newRunId()) : submission;
             try (RunWatch watch = client.watch(withId.runId())) {

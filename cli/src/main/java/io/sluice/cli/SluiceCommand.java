@@ -19,12 +19,21 @@ public final class SluiceCommand implements Runnable {
 
     /** Runs the command line and returns its exit code (for tests and embedding). */
     public static int execute(String... args) {
-        return new CommandLine(new SluiceCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return commandLine().execute(args);
+    }
+
+    /**
+     * The command line, configured as {@link #execute} runs it. {@code demo}, {@code submit} and {@code validate}
+     * print to its {@code getOut()} and {@code getErr()} (System.out and System.err unless set), so a test can
+     * capture both.
+     */
+    static CommandLine commandLine() {
+        return new CommandLine(new SluiceCommand()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,6 +1,7 @@
 package io.sluice.cli;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,8 +18,10 @@ import io.sluice.schemas.ValidationResult;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code sluice submit FILE [--wait] [--json]}: validates and submits a workflow; with {@code --wait}, follows
@@ -27,6 +30,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a workflow (JSON file, or - for stdin).")
 final class SubmitCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "FILE")
     String file;
@@ -51,17 +57,18 @@ final class SubmitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
         byte[] bytes;
         try {
             bytes = "-".equals(file) ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
         } catch (IOException e) {
-            System.err.println("cannot read " + file + ": " + e.getMessage());
+            err.println("cannot read " + file + ": " + e.getMessage());
             return Exit.INVALID;
         }
         ValidationResult result = new SubmissionValidator(ValidationLimits.DEFAULTS).validate(bytes);
         if (!result.isValid()) {
-            System.err.println("invalid submission " + file + ":");
-            result.errors().forEach(e -> System.err.println("  " + e));
+            err.println("invalid submission " + file + ":");
+            result.errors().forEach(e -> err.println("  " + e));
             return Exit.INVALID;
         }
         Submission submission = result.submission();
@@ -78,25 +85,26 @@ final class SubmitCommand implements Callable<Integer> {
             }
             return waitAndPrint(bootstrap, submission, await);
         } catch (KafkaException | IllegalStateException e) {
-            System.err.println("broker error: " + e.getMessage());
+            err.println("broker error: " + e.getMessage());
             return Exit.BROKER;
         }
     }
 
     private int waitAndPrint(String bootstrap, Submission submission, boolean wait) {
+        PrintWriter out = spec.commandLine().getOut();
         if (!wait) {
             try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties)) {
                 client.submit(submission);
             }
-            System.out.println(json ? "{\"run_id\": \"" + submission.runId() + "\"}" : "submitted run " + submission.runId());
+            out.println(json ? "{\"run_id\": \"" + submission.runId() + "\"}" : "submitted run " + submission.runId());
             return Exit.OK;
         }
         Receipt receipt = RunDriver.submitAndWait(bootstrap, connection.clientProperties, submission, timeout,
-                json ? null : System.err);
+                json ? null : spec.commandLine().getErr());
         if (json) {
-            System.out.println(Json.writePretty(receipt));
+            out.println(Json.writePretty(receipt));
         } else {
-            ReceiptPrinter.print(receipt, System.out, leaves);
+            ReceiptPrinter.print(receipt, out, leaves);
         }
         return Exit.OK;
     }

@@ -8,7 +8,9 @@ import io.sluice.worker.WorkerConfig;
 import io.sluice.worker.execute.ExecutorRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code sluice worker}: a stateless worker process; start more to scale. */
 @Command(name = "worker", mixinStandardHelpOptions = true, description = "Runs a worker until terminated (SIGTERM drains it).")
@@ -23,21 +25,17 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--concurrency", description = "Leaves run at once (default ${DEFAULT-VALUE})", defaultValue = "4")
     int concurrency;
 
-    @Option(names = "--metrics-port", description = "Prometheus endpoint port, 0 = off (default ${DEFAULT-VALUE})", defaultValue = "9404")
-    int metricsPort;
+    @Mixin
+    MetricsOptions metricsOptions;
 
-    @Option(names = "--metrics-bind", description = "Prometheus endpoint address (default ${DEFAULT-VALUE})", defaultValue = "0.0.0.0")
-    String metricsBind;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        String bootstrap = connection.bootstrapOrNull();
-        if (bootstrap == null) {
-            System.err.println("--bootstrap-servers (or SLUICE_BOOTSTRAP_SERVERS) is required");
-            return Exit.INVALID;
-        }
+        String bootstrap = connection.requireBootstrap(spec.commandLine());
         String id = workerId != null ? workerId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
-        MetricsServer metrics = MetricsServer.start(metricsBind, metricsPort);
+        MetricsServer metrics = metricsOptions.start();
         WorkerConfig config = WorkerConfig.of(bootstrap, id).withConcurrency(concurrency)
                 .withClientProperties(connection.clientProperties);
         Worker worker = new Worker(config, ExecutorRegistry.discover(), metrics.registry());

@@ -126,8 +126,8 @@ final class SubmissionRules {
         List<Object> budgetPath = Problem.append(path, "budget");
         for (String field : DIMENSIONS) {
             Long value = longOf(budget.get(field));
-            if (value == null) {
-                continue;
+            if (value == null || value < 0) {
+                continue; // a negative limit is the schema's error; comparing against it would only add noise
             }
             Limit ancestor = inherited.get(field);
             if (ancestor != null && value > ancestor.value()) {
