@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,6 +44,7 @@ public final class Coordinator implements AutoCloseable {
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CompletableFuture<State> loopExit = new CompletableFuture<>();
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
     private CoordinatorLoop loop;
@@ -76,7 +78,16 @@ public final class Coordinator implements AutoCloseable {
             log.error("coordinator loop failed; runs it held must be recovered by a restarted coordinator", e);
         } finally {
             stopped.countDown();
+            loopExit.complete(state.get());
         }
+    }
+
+    /**
+     * Completes when the coordinator's loop has stopped — after {@link #close()}, or on its own when it failed
+     * ({@link State#FAILED}): a process should then exit so that a supervisor restarts it.
+     */
+    public CompletableFuture<State> loopExit() {
+        return loopExit;
     }
 
     public State state() {
