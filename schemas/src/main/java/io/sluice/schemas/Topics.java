@@ -8,7 +8,7 @@ import org.apache.kafka.common.utils.Utils;
 /**
  * Every topic Sluice uses, with its settings, in one place.
  *
- * <p>Submissions, usage, ledger, control and results are keyed (or, for the ledger and control topics,
+ * <p>Submissions, usage, runs, ledger, control and results are keyed (or, for the ledger and control topics,
  * partitioned) by run id and have the same partition count, so that one coordinator owning partition
  * {@code p} of the submissions owns everything about the runs on it: see {@link #partitionFor}.
  */
@@ -21,6 +21,8 @@ public final class Topics {
     public static final String CONTROL = "sluice.control";
     public static final String RESULTS = "sluice.results";
     public static final String DLQ = "sluice.dlq";
+    /** Accepted runs (submission, start time, finished flag), compacted: what a coordinator recovers from. */
+    public static final String RUNS = "sluice.runs";
 
     /** Partitions of the run-keyed topics (submissions, usage, ledger, control, results). */
     public static final int DEFAULT_RUN_PARTITIONS = 3;
@@ -54,6 +56,7 @@ public final class Topics {
                 new Spec(TASKS, taskPartitions, delete),
                 new Spec(USAGE, runPartitions, delete),
                 new Spec(LEDGER, runPartitions, compact),
+                new Spec(RUNS, runPartitions, compact),
                 new Spec(CONTROL, runPartitions, compactDelete),
                 new Spec(RESULTS, runPartitions, compactDelete),
                 new Spec(DLQ, 1, delete));

@@ -40,9 +40,10 @@ final class WireSchemas {
     static final String HALT = "halt.schema.json";
     static final String RECEIPT = "receipt.schema.json";
     static final String REJECTION = "rejection.schema.json";
+    static final String RUN_RECORD = "run-record.schema.json";
 
     static final List<String> FILES =
-            List.of(COMMON, SUBMISSION, LEAF_TASK, USAGE_EVENT, LEDGER_ENTRY, HALT, RECEIPT, REJECTION);
+            List.of(COMMON, SUBMISSION, LEAF_TASK, USAGE_EVENT, LEDGER_ENTRY, HALT, RECEIPT, REJECTION, RUN_RECORD);
 
     private static final String RESOURCE_DIR = "/schemas/";
 

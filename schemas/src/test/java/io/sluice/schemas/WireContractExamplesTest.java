@@ -35,7 +35,8 @@ class WireContractExamplesTest {
             "ledger-entry", new Contract(WireSchemas.LEDGER_ENTRY, LedgerEntry.class),
             "halt", new Contract(WireSchemas.HALT, Halt.class),
             "receipt", new Contract(WireSchemas.RECEIPT, Receipt.class),
-            "rejection", new Contract(WireSchemas.REJECTION, Rejection.class));
+            "rejection", new Contract(WireSchemas.REJECTION, Rejection.class),
+            "run-record", new Contract(WireSchemas.RUN_RECORD, RunRecord.class));
 
     static final List<String> EXAMPLES = List.of(
             "submission.audit.json",
@@ -48,10 +49,12 @@ class WireContractExamplesTest {
             "usage-event.final-failed.json",
             "ledger-entry.branch.json",
             "ledger-entry.workflow.json",
+            "ledger-entry.leaf-in-flight.json",
             "halt.json",
             "receipt.json",
             "receipt.rejected.json",
-            "rejection.json");
+            "rejection.json",
+            "run-record.json");
 
     private record Contract(String schemaFile, Class<?> recordType) {
     }
