@@ -47,6 +47,7 @@ class WireContractExamplesTest {
             "usage-event.step.json",
             "usage-event.final.json",
             "usage-event.final-failed.json",
+            "usage-event.final-lost.json",
             "ledger-entry.branch.json",
             "ledger-entry.workflow.json",
             "ledger-entry.leaf-in-flight.json",

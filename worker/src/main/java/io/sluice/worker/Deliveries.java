@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * Makes sure one worker never executes a task record twice. A record is identified by topic, partition and
  * offset. The broker may deliver it again to another lane of this worker (its lock expired while it ran, or an
  * acknowledgement was lost); that delivery then waits for the running execution instead of starting its own, and
- * a record recently finished with a durable final event is acknowledged again without executing.
+ * a record recently finished with a durable final event is acknowledged again without executing. Only a
+ * redelivery this worker knows nothing of reaches {@link TaskHandler}, which reports the attempt lost.
  *
  * <p>Thread-safety: thread-safe.
  */
@@ -33,6 +34,16 @@ final class Deliveries {
         public String toString() {
             return topic + "-" + partition + "@" + offset;
         }
+    }
+
+    /** What this worker knows of a record. */
+    enum Known {
+        /** Neither running here nor recently accepted. */
+        NOTHING,
+        /** Its execution runs here now. */
+        RUNNING,
+        /** Recently finished here with a durable final event. */
+        ACCEPTED
     }
 
     private final Map<Coord, CompletableFuture<Disposition>> running = new LinkedHashMap<>();
@@ -68,6 +79,13 @@ final class Deliveries {
         if (disposition == Disposition.ACCEPT) {
             recentlyAccepted.put(coord, Boolean.TRUE);
         }
+    }
+
+    synchronized Known known(Coord coord) {
+        if (recentlyAccepted.containsKey(coord)) {
+            return Known.ACCEPTED;
+        }
+        return running.containsKey(coord) ? Known.RUNNING : Known.NOTHING;
     }
 
     synchronized int running() {

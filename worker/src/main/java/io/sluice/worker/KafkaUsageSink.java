@@ -52,15 +52,12 @@ final class KafkaUsageSink implements UsageSink, AutoCloseable {
         return written;
     }
 
-    void flush() {
-        producer.flush();
-    }
-
     @Override
     public void close() {
         close(Duration.ofSeconds(5));
     }
 
+    /** Sends what is buffered, waiting at most {@code timeout}, and closes the producer. */
     void close(Duration timeout) {
         producer.close(timeout);
     }

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Function;
 
 import io.sluice.schemas.Topics;
 import io.sluice.worker.LeafRuntime.Disposition;
@@ -37,13 +36,23 @@ import org.slf4j.LoggerFactory;
  * and 29 on three, for as long as it ran). One consumer per slot sidesteps this: a busy lane does not poll
  * for work, so its renewals stall nobody; idle lanes keep fetching.
  *
- * <p>The loop: when idle, poll (at most one record: {@code record_limit}, {@code max.poll.records=1}; a surplus
- * record would be released at once) and hand the task to the executor pool. While it runs, wait for it; every
- * half lock duration acknowledge it with {@code RENEW} and poll until the broker returns it (a renewed record
- * comes back from a later poll, recognised by topic, partition and offset; it is not started again). When it is
- * done — its final usage event durably written — acknowledge {@code ACCEPT} (or {@code RELEASE} when it was
- * abandoned); the next poll commits that. If the worker dies, every unacknowledged task returns to the group when
- * the lock expires or the session ends.
+ * <p>The loop: when idle, poll (at most one record: {@code record_limit}, {@code max.poll.records=1}) and hand the
+ * task to the executor pool. While it runs, wait for it; every half lock duration acknowledge it with
+ * {@code RENEW} and poll until the broker returns it (a renewed record comes back from a later poll, recognised by
+ * topic, partition and offset; it is not started again). When it is done — its final usage event durably
+ * written — acknowledge {@code ACCEPT}; the next poll commits that. {@code RELEASE} only when no final event could
+ * be written or the lane is interrupted: the next delivery then reports the attempt lost. If the worker dies,
+ * every unacknowledged task returns to the group when the lock expires or the session ends.
+ *
+ * <p>A record the lane has no slot for (a surplus record of a poll, or one that arrives while it renews) is not
+ * released — its next delivery would be reported lost and charged its whole grant — but ended at once on the
+ * lane's thread without running ({@link TaskRunner#decline}: a final {@code cancelled} event, or {@code lost} for
+ * a redelivery) and accepted. Only a record that this worker is running on another lane is released to it.
+ *
+ * <p>Stopping: {@link #stopFetching()} ends the loop once the lane is idle; a running task is finished and
+ * acknowledged first (the worker cancels it when its shutdown timeout passes, so it ends {@code cancelled} and is
+ * accepted, too). A record a poll returns as the lane is stopped is handled like any other; the worker's
+ * {@link TaskHandler} then cancels it without running it.
  *
  * <p>Thread-safety: {@link #run()} is the only thread touching the consumer; {@link #stopFetching()} may be
  * called from any thread (it sets a flag and wakes the consumer up).
@@ -53,34 +62,56 @@ final class Lane implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
     /** A poll that waits for a renewed record: it comes back from the second poll after the RENEW. */
     private static final Duration RENEW_POLL = Duration.ofMillis(50);
-    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+    /** For the final commit and for the close, each: together within the worker's close margin. */
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
     private static final long RETRY_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final int number;
     private final String workerId;
     private final ShareConsumer<byte[], byte[]> consumer;
     private final Deliveries deliveries;
-    private final Function<ConsumerRecord<byte[], byte[]>, CompletableFuture<Disposition>> launcher;
+    private final TaskRunner runner;
     private final Duration pollTimeout;
     private final Duration configuredLock;
     private final CountDownLatch exited = new CountDownLatch(1);
     private final AtomicLong renewals = new AtomicLong();
 
     private volatile boolean fetching = true;
+    private volatile boolean busy;
 
     // Touched by the lane thread only (the acknowledgement callback runs inside its poll).
     private Deliveries.Coord renewing;
     private boolean renewalFailed;
 
+    /** What a lane does with the task records it takes. */
+    interface TaskRunner {
+
+        /**
+         * Handles a task the lane has a slot for, off the lane's thread; the future completes once the record may
+         * be acknowledged.
+         */
+        CompletableFuture<Disposition> start(ConsumerRecord<byte[], byte[]> record);
+
+        /**
+         * Ends a task without running it, on the calling (lane) thread, with a final event for {@code reason};
+         * returns once that is durably written.
+         *
+         * @throws RuntimeException when it could not be written
+         */
+        Disposition decline(ConsumerRecord<byte[], byte[]> record, String reason);
+    }
+
+    /** Why a record a lane has no slot for ends without running. */
+    static final String NO_SLOT = "not started: the worker had no free slot for it";
+
     /** @param consumer a share consumer not yet subscribed; from now on only the lane's thread touches it */
-    Lane(int number, String workerId, ShareConsumer<byte[], byte[]> consumer, Deliveries deliveries,
-         Function<ConsumerRecord<byte[], byte[]>, CompletableFuture<Disposition>> launcher, Duration pollTimeout,
-         Duration configuredLock) {
+    Lane(int number, String workerId, ShareConsumer<byte[], byte[]> consumer, Deliveries deliveries, TaskRunner runner,
+         Duration pollTimeout, Duration configuredLock) {
         this.number = number;
         this.workerId = workerId;
         this.consumer = consumer;
         this.deliveries = deliveries;
-        this.launcher = launcher;
+        this.runner = runner;
         this.pollTimeout = pollTimeout;
         this.configuredLock = configuredLock;
     }
@@ -111,13 +142,18 @@ final class Lane implements Runnable {
                         task = record;
                     } else {
                         // Never hold a task without a slot for it.
-                        log.warn("{} lane {}: poll returned more than one record; released {}", workerId, number,
+                        log.warn("{} lane {}: poll returned more than one record; {} is not started", workerId, number,
                                 Deliveries.Coord.of(record));
-                        c.acknowledge(record, AcknowledgeType.RELEASE);
+                        settleUnstarted(c, record);
                     }
                 }
                 if (task != null) {
-                    process(c, task);
+                    busy = true;
+                    try {
+                        process(c, task);
+                    } finally {
+                        busy = false;
+                    }
                 }
             }
             commitQuietly(c);
@@ -133,7 +169,7 @@ final class Lane implements Runnable {
 
     private void process(ShareConsumer<byte[], byte[]> c, ConsumerRecord<byte[], byte[]> record) {
         Deliveries.Coord coord = Deliveries.Coord.of(record);
-        CompletableFuture<Disposition> execution = deliveries.start(coord, () -> launcher.apply(record));
+        CompletableFuture<Disposition> execution = deliveries.start(coord, () -> runner.start(record));
         ConsumerRecord<byte[], byte[]> held = record;
         long renewDue = System.nanoTime() + halfLockNanos(c);
         long renewSent = 0;
@@ -147,8 +183,8 @@ final class Lane implements Runnable {
                         c.acknowledge(held, AcknowledgeType.RENEW);
                     } catch (IllegalStateException notAcquired) {
                         // The delivery ended under us (e.g. the partition's leader changed).
-                        log.warn("{} lane {}: cannot renew task {}: {}; it may be delivered again elsewhere", workerId,
-                                number, coord, notAcquired.getMessage());
+                        log.warn("{} lane {}: cannot renew task {}: {}; a worker it is delivered to next reports it lost",
+                                workerId, number, coord, notAcquired.getMessage());
                         awaitQuietly(execution);
                         return;
                     }
@@ -159,10 +195,12 @@ final class Lane implements Runnable {
                     renewSent = System.nanoTime();
                     continue;
                 } catch (ExecutionException e) {
-                    log.error("{} lane {}: task {} failed in the worker; released for another delivery", workerId, number,
-                            coord, e.getCause());
+                    log.error("{} lane {}: task {} failed in the worker; released (its next delivery reports it lost)",
+                            workerId, number, coord, e.getCause());
                     disposition = Disposition.RELEASE;
                 } catch (InterruptedException e) {
+                    // The worker gave up on a leaf that ignores cancellation: it may still spend, so the next
+                    // delivery must report it lost.
                     Thread.currentThread().interrupt();
                     fetching = false;
                     acknowledge(c, held, Disposition.RELEASE);
@@ -188,9 +226,9 @@ final class Lane implements Runnable {
                 if (Deliveries.Coord.of(r).equals(coord)) {
                     held = r;
                 } else {
-                    log.warn("{} lane {}: unexpected record {} while renewing {}; released", workerId, number,
+                    log.warn("{} lane {}: unexpected record {} while renewing {}; it is not started", workerId, number,
                             Deliveries.Coord.of(r), coord);
-                    c.acknowledge(r, AcknowledgeType.RELEASE);
+                    settleUnstarted(c, r);
                 }
             }
             if (held != null) {
@@ -198,12 +236,34 @@ final class Lane implements Runnable {
                 renewDue = System.nanoTime() + halfLockNanos(c);
             } else if (renewalFailed || System.nanoTime() - renewSent > halfLockNanos(c)) {
                 renewing = null;
-                log.warn("{} lane {}: lost the lock of task {} (renewal {}); it may be delivered again elsewhere",
-                        workerId, number, coord, renewalFailed ? "refused" : "not returned");
+                log.warn("{} lane {}: lost the lock of task {} (renewal {}); a worker it is delivered to next reports it "
+                        + "lost", workerId, number, coord, renewalFailed ? "refused" : "not returned");
                 awaitQuietly(execution);
                 return;
             }
         }
+    }
+
+    /**
+     * Ends a record this lane has no slot for and acknowledges it: a final event via {@link TaskRunner#decline}
+     * and {@code ACCEPT}; or, when this worker runs it on another lane, {@code RELEASE} (that execution reports
+     * it); or {@code ACCEPT} when it was finished here.
+     */
+    private void settleUnstarted(ShareConsumer<byte[], byte[]> c, ConsumerRecord<byte[], byte[]> record) {
+        Disposition d = switch (deliveries.known(Deliveries.Coord.of(record))) {
+            case ACCEPTED -> Disposition.ACCEPT;
+            case RUNNING -> Disposition.RELEASE;
+            case NOTHING -> {
+                try {
+                    yield runner.decline(record, NO_SLOT);
+                } catch (RuntimeException e) {
+                    log.error("{} lane {}: cannot end unstarted task {}; released: {}", workerId, number,
+                            Deliveries.Coord.of(record), e.toString());
+                    yield Disposition.RELEASE;
+                }
+            }
+        };
+        acknowledge(c, record, d);
     }
 
     private long halfLockNanos(ShareConsumer<byte[], byte[]> c) {
@@ -286,6 +346,11 @@ final class Lane implements Runnable {
 
     boolean awaitExit(long timeoutNanos) throws InterruptedException {
         return exited.await(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** True while the lane holds a task (it runs, or the lane waits for it). */
+    boolean isBusy() {
+        return busy;
     }
 
     boolean hasExited() {

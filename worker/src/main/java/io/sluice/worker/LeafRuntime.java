@@ -4,7 +4,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs attempts around their executors and reports them: one usage event per completed step (seq 1..n, written
  * as the steps complete) and a final one (seq n+1, no usage, the terminal status), then waits until all of them
- * are durably written. Only then may the task be acknowledged.
+ * are durably written. Only then may the task be acknowledged. Every executed attempt ends with a final event —
+ * a halt, its deadline or the worker's shutdown included — unless the events cannot be written.
  *
  * <p>Thread-safety: thread-safe; each call runs one attempt on the calling thread.
  */
@@ -36,11 +36,20 @@ final class LeafRuntime {
     /** A final output larger than this is replaced by a note, so that the final event can always be written. */
     static final int MAX_OUTPUT_BYTES = 1024 * 1024;
 
+    /**
+     * The seq of a {@link Status#LOST} final event: outside the 1..n of any delivery's events, so that it is never
+     * deduplicated against what the lost delivery wrote.
+     */
+    static final long LOST_SEQ = 0;
+
     /** What to do with the task's record once the attempt is over. */
     enum Disposition {
-        /** A final event is durably written. */
+        /** A final event is durably written: the task is done. */
         ACCEPT,
-        /** Abandoned without a final event (shutdown, or the events could not be written): deliver it again. */
+        /**
+         * No final event could be written (or the lane gave up on the task): deliver it again. The next delivery
+         * reports the attempt lost, since this one may have spent.
+         */
         RELEASE
     }
 
@@ -93,16 +102,9 @@ final class LeafRuntime {
             }
         }
         try {
-            Optional<Verdict.Final> fin = Verdict.decide(task.executor(), outcome, thrown, signal.get(), run.overspend(),
+            Verdict.Final f = Verdict.decide(task.executor(), outcome, thrown, signal.get(), run.overspend(),
                     run.recordedOutput());
             List<CompletableFuture<Void>> writes = new ArrayList<>(run.writes());
-            if (fin.isEmpty()) {
-                log.info("{}: abandoned {} attempt {} after {} steps ({}); the task will be delivered again",
-                        workerId, task.path(), task.attempt(), run.seq(), signal.get().reason());
-                awaitQuietly(writes);
-                return Disposition.RELEASE;
-            }
-            Verdict.Final f = fin.get();
             writes.add(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, run.seq() + 1, 0, 0, 0,
                     true, f.status(), f.error(), bounded(f.output(), task), clock.millis())));
             await(writes, task);
@@ -118,12 +120,33 @@ final class LeafRuntime {
     }
 
     /**
-     * Ends an attempt that is not executed: one final event (seq 1) with no usage.
+     * Ends an attempt that is not executed (on its first delivery): one final event (seq 1) with no usage.
      *
      * @throws UsageWriteException when it could not be written durably
      */
     Disposition finish(LeafTask task, Status status, String reason) {
-        await(List.of(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, 1, 0, 0, 0, true,
+        return finalOnly(task, 1, status, reason);
+    }
+
+    /**
+     * Reports an attempt lost without executing it: its earlier delivery never finished (its worker died or lost
+     * the task's lock), may have spent any part of the grant, and a run under the same attempt would restart its
+     * seqs (deduplicated away) and could spend the grant twice. One final {@link Status#LOST} event, seq
+     * {@link #LOST_SEQ}, no usage; the coordinator charges the attempt its whole grant and may retry the leaf.
+     *
+     * @throws UsageWriteException when it could not be written durably
+     */
+    Disposition lost(LeafTask task, int delivery) {
+        return finalOnly(task, LOST_SEQ, Status.LOST, lostReason(task.attempt(), delivery));
+    }
+
+    static String lostReason(int attempt, int delivery) {
+        return "attempt " + attempt + " lost: delivery " + delivery
+                + " found it unfinished (its worker died or lost the lock)";
+    }
+
+    private Disposition finalOnly(LeafTask task, long seq, Status status, String reason) {
+        await(List.of(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, seq, 0, 0, 0, true,
                 status, reason, null, clock.millis()))), task);
         metrics.taskEnded(status);
         log.debug("{}: {} attempt {} not executed: {} ({})", workerId, task.path(), task.attempt(), status, reason);
@@ -152,16 +175,6 @@ final class LeafRuntime {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new UsageWriteException("cannot write the usage of " + task.path() + " attempt " + task.attempt() + ": "
                     + Verdict.message(cause), cause);
-        }
-    }
-
-    private void awaitQuietly(List<CompletableFuture<Void>> writes) {
-        try {
-            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("{}: usage of an abandoned attempt may be incomplete: {}", workerId, Verdict.message(e));
         }
     }
 

@@ -23,11 +23,15 @@ final class StopSignal {
 
     enum Cause { HALT, DEADLINE, SHUTDOWN }
 
+    /** The error of a final event of a leaf the worker's shutdown ended (run or not). */
+    static final String SHUTTING_DOWN = "worker shutting down";
+
     /**
      * Why a leaf was stopped.
      *
-     * @param status the final status a leaf stopped by this ends with; null for a shutdown (no final event: the
-     *               task is released to another worker)
+     * @param status the final status a leaf stopped by this ends with. A shutdown ends it {@code cancelled}
+     *               with its partial usage and output (its task is then acknowledged, not released: a released
+     *               started task would be reported lost by the next worker and charged its whole grant)
      */
     record Stop(Cause cause, Status status, String reason) {
 
@@ -36,7 +40,7 @@ final class StopSignal {
         }
 
         static Stop shutdown() {
-            return new Stop(Cause.SHUTDOWN, null, "worker shutting down");
+            return new Stop(Cause.SHUTDOWN, Status.CANCELLED, SHUTTING_DOWN);
         }
 
         static Stop halt(io.sluice.schemas.Halt halt) {

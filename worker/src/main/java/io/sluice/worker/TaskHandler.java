@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.schemas.Halt;
@@ -23,19 +24,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides what to do with one delivered task record and does it, on an executor thread:
+ * Decides what to do with one delivered task record and does it:
  * <ol>
  *   <li>not a valid task → a {@link Rejection} on the DLQ (and a final {@code failed} event when the record names
  *       its run, path and attempt); acknowledged, so it never blocks;</li>
+ *   <li>delivered before ({@code deliveryCount() > 1}) → never run again: a final {@code lost} event (seq 0, no
+ *       usage). The earlier delivery did not finish — its worker died, lost the lock, or released the task — and
+ *       may have spent any part of the grant; running the attempt again would restart its seqs, which the
+ *       coordinator deduplicates away, and could spend the grant twice. A redelivery of a record this worker is
+ *       still running never gets here ({@link Deliveries} joins it to that execution). This comes before the
+ *       checks below: their seq-1 final event could collide with the lost delivery's first step event. On the
+ *       record's last delivery ({@code share.delivery.count.limit}) a rejection goes to the DLQ too, as the
+ *       broker would archive it silently if this one failed as well;</li>
  *   <li>covered by a halt → a final event with the halt's status and "halted: ..." reason, no usage, not executed;</li>
  *   <li>deadline passed → a final {@code timed_out} event, no usage, not executed;</li>
  *   <li>unknown executor → a final {@code failed} event "unknown executor 'x'" and a rejection;</li>
- *   <li>on its last delivery (the earlier ones died with their workers) → a final {@code failed} event and a
- *       rejection, since the broker would drop it silently after one more failure;</li>
+ *   <li>not to be started — the worker is shutting down, or the lane has no slot for it — → a final
+ *       {@code cancelled} event with the reason, no usage (the coordinator retries it as a new attempt);</li>
  *   <li>else executed by {@link LeafRuntime}.</li>
  * </ol>
+ * Every path ends with the record's final event durably written and {@link Disposition#ACCEPT}, or throws.
  *
- * <p>Thread-safety: stateless apart from thread-safe collaborators.
+ * <p>Thread-safety: stateless apart from thread-safe collaborators. {@link #handle} runs on an executor thread,
+ * {@link #decline} on the lane's.
  */
 final class TaskHandler {
 
@@ -51,9 +62,11 @@ final class TaskHandler {
     private final WorkerMetrics metrics;
     private final Clock clock;
     private final int deliveryLimit;
+    private final BooleanSupplier draining;
 
+    /** @param draining true once the worker is shutting down: tasks not yet started are then cancelled, not run */
     TaskHandler(String workerId, ExecutorRegistry executors, LeafRuntime runtime, UsageSink sink, Halts halts,
-                RunningLeaves running, WorkerMetrics metrics, Clock clock, int deliveryLimit) {
+                RunningLeaves running, WorkerMetrics metrics, Clock clock, int deliveryLimit, BooleanSupplier draining) {
         this.workerId = workerId;
         this.executors = executors;
         this.runtime = runtime;
@@ -63,14 +76,38 @@ final class TaskHandler {
         this.metrics = metrics;
         this.clock = clock;
         this.deliveryLimit = deliveryLimit;
+        this.draining = draining;
     }
 
+    /**
+     * Handles a task the lane has a slot for: runs it unless one of the rules above ends it first.
+     *
+     * @throws LeafRuntime.UsageWriteException when its final event could not be written durably
+     */
     Disposition handle(ConsumerRecord<byte[], byte[]> record) {
+        return handle(record, null);
+    }
+
+    /**
+     * Ends a task without running it, for {@code reason} (e.g. the lane has no slot for it). The rules above still
+     * apply first, so that a redelivered task is reported lost and a halted one halted.
+     *
+     * @throws LeafRuntime.UsageWriteException when its final event could not be written durably
+     */
+    Disposition decline(ConsumerRecord<byte[], byte[]> record, String reason) {
+        return handle(record, reason);
+    }
+
+    private Disposition handle(ConsumerRecord<byte[], byte[]> record, String notToStart) {
         LeafTask task;
         try {
             task = decode(record.value());
         } catch (IllegalArgumentException | WireFormatException e) {
             return rejectInvalid(record, e.getMessage());
+        }
+        int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
+        if (delivery > 1) {
+            return reportLost(record, task, delivery);
         }
         RunningLeaves.Leaf leaf = running.add(task, new StopSignal());
         try {
@@ -79,10 +116,6 @@ final class TaskHandler {
                 metrics.dropped(WorkerMetrics.DROPPED_HALTED);
                 StopSignal.Stop stop = StopSignal.Stop.halt(halt.get());
                 return runtime.finish(task, stop.status(), stop.reason());
-            }
-            StopSignal.Stop stop = leaf.signal.get();
-            if (stop != null && stop.cause() == StopSignal.Cause.SHUTDOWN) {
-                return Disposition.RELEASE;
             }
             if (task.deadlineMs() != null && clock.millis() >= task.deadlineMs()) {
                 metrics.dropped(WorkerMetrics.DROPPED_EXPIRED);
@@ -93,15 +126,31 @@ final class TaskHandler {
                 String error = "unknown executor '" + task.executor() + "'";
                 return rejectAndFail(record, task, "executor: " + error + " (known: " + executors.names() + ")", error);
             }
-            Optional<Short> deliveries = record.deliveryCount();
-            if (deliveries.isPresent() && deliveries.get() > 1 && deliveries.get() >= deliveryLimit) {
-                String error = "delivered " + deliveries.get() + " times (the limit): the earlier deliveries did not finish";
-                return rejectAndFail(record, task, error, error);
+            // The leaf is registered before this check, so a shutdown that begins later reaches it as a stop.
+            String cancelled = notToStart != null ? notToStart : draining.getAsBoolean() ? StopSignal.SHUTTING_DOWN : null;
+            if (cancelled != null) {
+                log.info("{}: {} attempt {} not started: {}", workerId, task.path(), task.attempt(), cancelled);
+                return runtime.finish(task, Status.CANCELLED, cancelled);
             }
             return runtime.execute(task, executor.get(), leaf.signal);
         } finally {
             running.remove(leaf);
         }
+    }
+
+    private Disposition reportLost(ConsumerRecord<byte[], byte[]> record, LeafTask task, int delivery) {
+        log.info("{}: {} attempt {} is on delivery {}: an earlier one did not finish; reported lost, not run again",
+                workerId, task.path(), task.attempt(), delivery);
+        CompletableFuture<Void> dlq = null;
+        if (delivery >= deliveryLimit) {
+            dlq = sink.reject(rejection(record, task.runId(), "delivered " + delivery + " times (the limit): "
+                    + LeafRuntime.lostReason(task.attempt(), delivery)));
+        }
+        Disposition d = runtime.lost(task, delivery);
+        if (dlq != null) {
+            await(List.of(dlq));
+        }
+        return d;
     }
 
     static LeafTask decode(byte[] value) {

@@ -1,7 +1,5 @@
 package io.sluice.worker;
 
-import java.util.Optional;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.schemas.Status;
 import io.sluice.worker.execute.BudgetExhaustedException;
@@ -11,10 +9,10 @@ import io.sluice.worker.execute.Outcome;
  * How an attempt ends, from what its executor returned or threw and what the worker observed: a pure function.
  *
  * <p>Precedence: an overspend ends the leaf {@code budget_exceeded} whatever else happened (the grant was broken);
- * then a stop (halt, deadline) ends a leaf that did not succeed with the stop's status, keeping the partial output
- * — a shutdown instead abandons it, with no final event, so that the task is released to another worker; then an
- * exception ({@code budget_exceeded} for a refused step, else {@code failed} with its message); then the
- * executor's outcome. A leaf that succeeded as it was being stopped keeps its success: the work is done.
+ * then a stop (halt, deadline, the worker's shutdown) ends a leaf that did not succeed with the stop's status,
+ * keeping the partial output; then an exception ({@code budget_exceeded} for a refused step, else {@code failed}
+ * with its message); then the executor's outcome. A leaf that succeeded as it was being stopped keeps its success:
+ * the work is done.
  */
 final class Verdict {
 
@@ -25,36 +23,33 @@ final class Verdict {
     record Final(Status status, String error, JsonNode output) {
     }
 
-    /** @return the final event to write, or empty when the attempt is abandoned (a shutdown stopped it) */
-    static Optional<Final> decide(String executorName, Outcome outcome, Throwable thrown, StopSignal.Stop stop,
-                                  String overspend, JsonNode recordedOutput) {
+    /** @return the final event to write */
+    static Final decide(String executorName, Outcome outcome, Throwable thrown, StopSignal.Stop stop, String overspend,
+                        JsonNode recordedOutput) {
         JsonNode output = outcome != null && outcome.output() != null ? outcome.output() : recordedOutput;
         boolean succeeded = thrown == null && outcome != null && outcome.kind() == Outcome.Kind.SUCCEEDED;
         if (overspend != null) {
-            return Optional.of(new Final(Status.BUDGET_EXCEEDED, overspend, output));
+            return new Final(Status.BUDGET_EXCEEDED, overspend, output);
         }
         if (stop != null && !succeeded) {
-            if (stop.cause() == StopSignal.Cause.SHUTDOWN) {
-                return Optional.empty();
-            }
-            return Optional.of(new Final(stop.status(), stop.reason(), output));
+            return new Final(stop.status(), stop.reason(), output);
         }
         if (thrown != null) {
             if (thrown instanceof BudgetExhaustedException) {
-                return Optional.of(new Final(Status.BUDGET_EXCEEDED, thrown.getMessage(), output));
+                return new Final(Status.BUDGET_EXCEEDED, thrown.getMessage(), output);
             }
-            return Optional.of(new Final(Status.FAILED, message(thrown), output));
+            return new Final(Status.FAILED, message(thrown), output);
         }
         if (outcome == null) {
-            return Optional.of(new Final(Status.FAILED, "executor '" + executorName + "' returned no outcome", output));
+            return new Final(Status.FAILED, "executor '" + executorName + "' returned no outcome", output);
         }
-        return Optional.of(switch (outcome.kind()) {
+        return switch (outcome.kind()) {
             case SUCCEEDED -> new Final(Status.SUCCEEDED, null, output);
             case FAILED -> new Final(Status.FAILED, outcome.reason(), output);
             case BUDGET_EXCEEDED -> new Final(Status.BUDGET_EXCEEDED, outcome.reason(), output);
             case CANCELLED -> new Final(Status.FAILED,
                     "executor '" + executorName + "' returned cancelled but nothing cancelled the leaf", output);
-        });
+        };
     }
 
     static String message(Throwable t) {

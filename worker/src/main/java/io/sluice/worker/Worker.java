@@ -23,6 +23,7 @@ import io.sluice.worker.execute.ExecutorRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,12 +37,18 @@ import org.slf4j.LoggerFactory;
  * threads {@code sluice-worker-exec-N} runs the leaves; a halt watcher thread {@code sluice-worker-halts} follows
  * the control topic and cancels covered leaves within milliseconds; one idempotent producer writes usage events
  * and rejections. A task is acknowledged only after its final usage event is durably written, so a worker that
- * dies leaves its tasks to be delivered again.
+ * dies leaves its tasks to be delivered again — and a worker that receives such a redelivery reports the attempt
+ * {@code lost} instead of running it again (see {@link TaskHandler}).
  *
  * <p>Lifecycle: {@link #start()} once (it returns when the halts are read and the lanes run); {@link #close()} is
- * idempotent and shuts down in order: stop fetching, let in-flight leaves finish within
- * {@link WorkerConfig#shutdownTimeout()}, cancel the rest (their tasks are released, not finished), flush and
- * close the producer, close the clients, and remove the meters.
+ * idempotent, returns within {@link WorkerConfig#shutdownTimeout()} + {@link #CLOSE_MARGIN}, and shuts down in
+ * order: stop fetching (idle lanes stop polling; a task acquired but not started is ended {@code cancelled}
+ * "worker shutting down" without running), let in-flight leaves finish within the shutdown timeout, cancel the
+ * rest (they end {@code cancelled} "worker shutting down" with their partial usage), acknowledge every ended task
+ * ({@code ACCEPT}, never {@code RELEASE}: a released started task would be reported lost by the next worker and
+ * charged its whole grant), flush and close the producer, close the clients, and remove the meters. Only a leaf
+ * that ignores its cancellation for two more seconds has its lane interrupted and its task released (it may
+ * still spend, so the next delivery reports it lost).
  *
  * <p>Thread-safety: {@link #start()}, {@link #close()} and {@link #state()} may be called from any thread.
  */
@@ -54,7 +61,12 @@ public final class Worker implements AutoCloseable {
     static final Duration HALT_POLL = Duration.ofMillis(200);
     /** Usage writes wait longer than the producer's own delivery timeout (2 min by default) before giving up. */
     static final Duration WRITE_TIMEOUT = Duration.ofMinutes(3);
-    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+    /** How long cancelled leaves have to end, and their lanes to acknowledge them, before the lanes are interrupted. */
+    static final Duration CANCEL_GRACE = Duration.ofSeconds(2);
+    /** How long interrupted lanes have to release their tasks and close. */
+    static final Duration INTERRUPT_GRACE = Duration.ofSeconds(1);
+    /** {@link #close()} returns within the shutdown timeout plus this. */
+    public static final Duration CLOSE_MARGIN = Duration.ofSeconds(5);
 
     public enum State { NEW, STARTING, RUNNING, DRAINING, CLOSED }
 
@@ -64,6 +76,8 @@ public final class Worker implements AutoCloseable {
     private final Clock clock;
     private final KafkaClients clients;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    /** Set when {@link #close()} begins, before the lanes stop: tasks not yet started are then not started. */
+    private volatile boolean draining;
     private final Object lifecycle = new Object();
     private final Halts halts = new Halts();
     private final RunningLeaves running = new RunningLeaves();
@@ -133,7 +147,19 @@ public final class Worker implements AutoCloseable {
                 timer = Executors.newSingleThreadScheduledExecutor(threads("sluice-worker-timer-"));
                 LeafRuntime runtime = new LeafRuntime(config.workerId(), sink, clock, metrics, timer, WRITE_TIMEOUT);
                 TaskHandler handler = new TaskHandler(config.workerId(), executors, runtime, sink, halts, running, metrics,
-                        clock, config.deliveryLimit());
+                        clock, config.deliveryLimit(), () -> draining);
+                ExecutorService leafPool = pool;
+                Lane.TaskRunner runner = new Lane.TaskRunner() {
+                    @Override
+                    public CompletableFuture<LeafRuntime.Disposition> start(ConsumerRecord<byte[], byte[]> record) {
+                        return CompletableFuture.supplyAsync(() -> handler.handle(record), leafPool);
+                    }
+
+                    @Override
+                    public LeafRuntime.Disposition decline(ConsumerRecord<byte[], byte[]> record, String reason) {
+                        return handler.decline(record, reason);
+                    }
+                };
 
                 // Clients are created here, so that a bad setting fails start() rather than a background thread.
                 watcher = new HaltWatcher(clients.controlConsumer(clientId("halts")), halts, this::onHalt, HALT_POLL);
@@ -148,8 +174,7 @@ public final class Worker implements AutoCloseable {
                 ThreadFactory pollThreads = threads("sluice-worker-poll-");
                 for (int i = 1; i <= config.concurrency(); i++) {
                     Lane lane = new Lane(i, config.workerId(), clients.taskConsumer(clientId("lane-" + i)), deliveries,
-                            record -> CompletableFuture.supplyAsync(() -> handler.handle(record), pool),
-                            config.pollTimeout(), config.lockDuration());
+                            runner, config.pollTimeout(), config.lockDuration());
                     lanes.add(lane);
                     Thread t = pollThreads.newThread(lane);
                     laneThreads.add(t);
@@ -177,8 +202,10 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Shuts down in order; idempotent. Leaves still running after {@link WorkerConfig#shutdownTimeout()} are
-     * cancelled and their tasks released to other workers (no final event).
+     * Shuts down in order (see the class comment); idempotent, and returns within
+     * {@link WorkerConfig#shutdownTimeout()} + {@link #CLOSE_MARGIN}. Leaves still running after the shutdown
+     * timeout are cancelled and end {@code cancelled} "worker shutting down" with their partial usage; their tasks
+     * are accepted, so that the coordinator retries them as new attempts.
      */
     @Override
     public void close() {
@@ -187,6 +214,7 @@ public final class Worker implements AutoCloseable {
             if (was == State.DRAINING || was == State.CLOSED) {
                 return;
             }
+            draining = true;
             state.set(State.DRAINING);
             try {
                 if (was != State.NEW) {
@@ -203,32 +231,39 @@ public final class Worker implements AutoCloseable {
     }
 
     private void shutDown() {
+        long began = System.nanoTime();
+        long drained = began + config.shutdownTimeout().toNanos();
+        long end = drained + CLOSE_MARGIN.toNanos();
         boolean interrupted = false;
         try {
-            // 1. Stop fetching: idle lanes exit, busy ones finish their task first.
+            // 1. Stop fetching: idle lanes exit; a task acquired now is cancelled without running (see draining).
             lanes.forEach(Lane::stopFetching);
             // 2. Let in-flight leaves finish, within the bound.
-            long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
-            if (!awaitLanes(deadline)) {
-                // 3. Cancel the rest: they end without a final event and their lanes release the tasks.
+            if (!awaitLanes(drained)) {
+                // 3. Cancel the rest: they end "cancelled" with their partial usage, and their lanes accept them.
                 log.info("worker {}: cancelling {} leaves still running after {}", config.workerId(), running.size(),
                         config.shutdownTimeout());
                 running.stopAll(StopSignal.Stop.shutdown());
-                if (!awaitLanes(System.nanoTime() + config.shutdownTimeout().plus(CLOSE_GRACE).toNanos())) {
-                    log.warn("worker {}: leaves ignore cancellation; interrupting their lanes", config.workerId());
-                    laneThreads.forEach(Thread::interrupt);
-                    awaitLanes(System.nanoTime() + CLOSE_GRACE.toNanos());
+                if (!awaitLanes(drained + CANCEL_GRACE.toNanos())) {
+                    // Lanes that are only committing and closing are left to finish that.
+                    for (int i = 0; i < lanes.size(); i++) {
+                        if (lanes.get(i).isBusy()) {
+                            log.warn("worker {}: a leaf ignores cancellation; interrupting lane {}, which releases its task",
+                                    config.workerId(), i + 1);
+                            laneThreads.get(i).interrupt();
+                        }
+                    }
+                    awaitLanes(drained + CANCEL_GRACE.toNanos() + INTERRUPT_GRACE.toNanos());
                 }
             }
         } catch (InterruptedException e) {
             interrupted = true;
             laneThreads.forEach(Thread::interrupt);
         } finally {
-            // 4. Flush and close the producer: every acknowledged task's usage is already written.
+            // 4. Flush and close the producer, within the bound: every accepted task's usage is already written.
             if (sink != null) {
                 try {
-                    sink.flush();
-                    sink.close(CLOSE_GRACE);
+                    sink.close(remaining(end));
                 } catch (RuntimeException e) {
                     log.warn("worker {}: usage producer did not close cleanly: {}", config.workerId(), e.getMessage());
                 }
@@ -237,7 +272,9 @@ public final class Worker implements AutoCloseable {
             if (watcher != null) {
                 watcher.close();
                 try {
-                    watcher.awaitExit(CLOSE_GRACE);
+                    if (!watcher.awaitExit(remaining(end))) {
+                        log.warn("worker {}: halt watcher did not stop in time", config.workerId());
+                    }
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
@@ -248,10 +285,15 @@ public final class Worker implements AutoCloseable {
             if (timer != null) {
                 timer.shutdownNow();
             }
+            log.info("worker {}: shut down in {} ms", config.workerId(), (System.nanoTime() - began) / 1_000_000);
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    private static Duration remaining(long deadlineNanos) {
+        return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
     }
 
     private boolean awaitLanes(long deadlineNanos) throws InterruptedException {

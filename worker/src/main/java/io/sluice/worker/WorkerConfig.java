@@ -15,11 +15,14 @@ import java.util.Objects;
  *                         {@link Worker#configureShareGroup}); a running task's lock is renewed every half of it.
  *                         The broker bounds it (by default 15 s to 60 s)
  * @param pollTimeout      how long an idle poll waits for a task
- * @param shutdownTimeout  how long {@link Worker#close()} lets in-flight leaves finish before it cancels them
- *                         (and as much again for them to stop)
- * @param deliveryLimit    the share group's {@code share.delivery.count.limit} (2..10): a task on its last delivery
- *                         is not executed (earlier deliveries died with it) but rejected to the DLQ with a final
- *                         {@code failed} event, since the broker would drop it silently after a further failure
+ * @param shutdownTimeout  how long {@link Worker#close()} lets in-flight leaves finish before it cancels them; they
+ *                         end {@code cancelled} "worker shutting down" and close returns within this plus
+ *                         {@link Worker#CLOSE_MARGIN}
+ * @param deliveryLimit    the share group's {@code share.delivery.count.limit} (2..10). Any delivery after the first
+ *                         is reported {@code lost} and not run again, so a task normally never reaches the limit; one
+ *                         that does (its lost reports could not be written) is also rejected to the DLQ on its last
+ *                         delivery, since the broker would archive it silently after a further failure. With 2, every
+ *                         lost attempt lands on the DLQ as well
  * @param clientProperties extra Kafka client settings (security, timeouts) applied to every client; the settings
  *                         the worker depends on (acknowledgement mode, serializers, idempotence) cannot be overridden
  */

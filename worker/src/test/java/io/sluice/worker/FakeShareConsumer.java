@@ -33,7 +33,8 @@ import org.apache.kafka.common.record.TimestampType;
 /**
  * A share consumer in explicit acknowledgement mode with the 4.3.1 behaviour measured on a real broker: every
  * delivered record must be acknowledged before the next poll; a renewed record comes back from the second poll
- * after the RENEW and, while a renewal is pending, nothing new is fetched; at most one new record per poll.
+ * after the RENEW and, while a renewal is pending, nothing new is fetched; at most {@link #maxPerPoll} (one)
+ * new records per poll. A released record is offered again with its delivery count increased.
  */
 final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
 
@@ -49,17 +50,24 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
     final List<String> acks = new CopyOnWriteArrayList<>();
     final List<String> violations = new CopyOnWriteArrayList<>();
     volatile boolean closed;
+    /** New records one poll may return (a real lane asks for one; more simulates a surplus). */
+    volatile int maxPerPoll = 1;
 
     FakeShareConsumer(int lockMs) {
         this.lockMs = lockMs;
     }
 
     void offer(long offset) {
-        available.add(record(offset, (short) 1));
+        offer(offset, new byte[0], 1);
     }
 
-    private static ConsumerRecord<byte[], byte[]> record(long offset, short deliveryCount) {
-        return new ConsumerRecord<>("sluice.tasks", 0, offset, 0L, TimestampType.CREATE_TIME, 0, 0, null, new byte[0],
+    /** Offers the record at {@code offset} with this value, on its {@code deliveryCount}th delivery. */
+    void offer(long offset, byte[] value, int deliveryCount) {
+        available.add(record(offset, value, (short) deliveryCount));
+    }
+
+    private static ConsumerRecord<byte[], byte[]> record(long offset, byte[] value, short deliveryCount) {
+        return new ConsumerRecord<>("sluice.tasks", 0, offset, 0L, TimestampType.CREATE_TIME, 0, 0, null, value,
                 new RecordHeaders(), Optional.empty(), Optional.of(deliveryCount));
     }
 
@@ -100,8 +108,12 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
         if (next == null) {
             return ConsumerRecords.empty();
         }
-        delivered.put(next.offset(), next);
-        return records(List.of(next));
+        List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(List.of(next));
+        while (batch.size() < maxPerPoll && (next = available.poll()) != null) {
+            batch.add(next);
+        }
+        batch.forEach(r -> delivered.put(r.offset(), r));
+        return records(batch);
     }
 
     private void sendAcks() {
@@ -123,7 +135,7 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
         pendingAcks.put(r.offset(), type);
         switch (type) {
             case RENEW -> renewalsOnTheWire.add(r);
-            case RELEASE -> available.addFirst(record(r.offset(), (short) (r.deliveryCount().orElse((short) 1) + 1)));
+            case RELEASE -> available.addFirst(record(r.offset(), r.value(), (short) (r.deliveryCount().orElse((short) 1) + 1)));
             default -> {
             }
         }

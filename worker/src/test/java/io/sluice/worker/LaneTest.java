@@ -24,7 +24,21 @@ class LaneTest {
     private final Map<Long, CompletableFuture<Disposition>> executions = new ConcurrentHashMap<>();
     private final List<CompletableFuture<Disposition>> redeliveries = new CopyOnWriteArrayList<>();
     private final List<Long> launched = new CopyOnWriteArrayList<>();
-    private final Lane lane = new Lane(1, "w1", consumer, new Deliveries(), this::launch, Duration.ofMillis(20),
+    private final List<Long> declined = new CopyOnWriteArrayList<>();
+    private final Lane.TaskRunner runner = new Lane.TaskRunner() {
+        @Override
+        public CompletableFuture<Disposition> start(ConsumerRecord<byte[], byte[]> record) {
+            return launch(record);
+        }
+
+        @Override
+        public Disposition decline(ConsumerRecord<byte[], byte[]> record, String reason) {
+            assertThat(reason).isEqualTo(Lane.NO_SLOT);
+            declined.add(record.offset());
+            return Disposition.ACCEPT;
+        }
+    };
+    private final Lane lane = new Lane(1, "w1", consumer, new Deliveries(), runner, Duration.ofMillis(20),
             Duration.ofSeconds(30));
     private final Thread thread = new Thread(lane, "sluice-worker-poll-1");
 
@@ -87,20 +101,42 @@ class LaneTest {
     }
 
     @Test
-    void shouldReleaseATaskAbandonedAtShutdownAndCloseTheConsumer() throws InterruptedException {
+    void shouldFinishAndAcceptItsRunningTaskWhenStoppedThenCloseTheConsumer() throws InterruptedException {
         // given
         consumer.offer(0);
+        consumer.offer(1);
         thread.start();
         await("launched").atMost(AT_MOST).until(() -> launched.contains(0L));
 
-        // when: the worker stops fetching, then the leaf is abandoned
+        // when: the worker stops fetching, then the leaf ends (e.g. cancelled by the shutdown, with a final event)
         lane.stopFetching();
-        execution(0).complete(Disposition.RELEASE);
+        assertThat(lane.isBusy()).isTrue();
+        execution(0).complete(Disposition.ACCEPT);
 
-        // then
+        // then: accepted and committed, nothing released, nothing more taken
         assertThat(lane.awaitExit(AT_MOST.toNanos())).isTrue();
-        assertThat(consumer.acks).contains("RELEASE 0").doesNotContain("ACCEPT 0");
+        assertThat(consumer.acks).contains("ACCEPT 0").noneMatch(a -> a.contains("RELEASE"));
         assertThat(consumer.closed).isTrue();
+        assertThat(launched).containsExactly(0L);
+    }
+
+    @Test
+    void shouldEndASurplusRecordWithoutRunningItRatherThanReleaseIt() {
+        // given: a poll that returns two records
+        consumer.maxPerPoll = 2;
+        consumer.offer(0);
+        consumer.offer(1);
+
+        // when
+        thread.start();
+
+        // then: the lane runs one and ends the other at once (a released one would be reported lost)
+        await("surplus accepted").atMost(AT_MOST).until(() -> consumer.acks.contains("ACCEPT 1"));
+        assertThat(launched).containsExactly(0L);
+        assertThat(declined).containsExactly(1L);
+        assertThat(consumer.acks).noneMatch(a -> a.contains("RELEASE"));
+        execution(0).complete(Disposition.ACCEPT);
+        await("accepted").atMost(AT_MOST).until(() -> consumer.acks.contains("ACCEPT 0"));
     }
 
     @Test
@@ -129,6 +165,7 @@ class LaneTest {
         execution(0).completeExceptionally(new LeafRuntime.UsageWriteException("broker gone", null));
 
         await("released").atMost(AT_MOST).until(() -> consumer.acks.contains("RELEASE 0"));
-        await("delivered again and executed again").atMost(AT_MOST).until(() -> launched.size() == 2);
+        // its second delivery goes to the handler again, which reports the attempt lost
+        await("delivered again").atMost(AT_MOST).until(() -> launched.size() == 2);
     }
 }

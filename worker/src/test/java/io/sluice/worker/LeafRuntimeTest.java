@@ -207,19 +207,49 @@ class LeafRuntimeTest {
     }
 
     @Test
-    void shouldAbandonWithoutAFinalEventWhenTheWorkerShutsDown() {
+    void shouldEndCancelledWithItsPartialUsageWhenTheWorkerShutsDown() {
         // given
         StopSignal signal = new StopSignal();
         CompletableFuture<Disposition> running = CompletableFuture.supplyAsync(() -> runtime.execute(
-                task(Grant.UNLIMITED, script(turn(5, 5), turn(10, 10, 30_000))), simulated, signal));
+                task(Grant.UNLIMITED, script(turn(5, 7), turn(10, 10, 30_000))), simulated, signal));
         await("first step reported").atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 1);
 
         // when
         signal.stop(StopSignal.Stop.shutdown());
 
+        // then: a final event, so that the task is accepted rather than released (and reported lost elsewhere)
+        assertThat(running.join()).isEqualTo(Disposition.ACCEPT);
+        assertThat(sink.steps()).extracting(UsageEvent::outputTokens).containsExactly(7L);
+        UsageEvent fin = sink.last();
+        assertThat(fin.isFinal()).isTrue();
+        assertThat(fin.seq()).isEqualTo(2);
+        assertThat(fin.status()).isEqualTo(Status.CANCELLED);
+        assertThat(fin.error()).isEqualTo("worker shutting down");
+        assertThat(fin.usage().isZero()).isTrue();
+        assertThat(fin.output().get("turns_completed").asInt()).isEqualTo(1);
+        assertThat(meters.get("sluice.worker.tasks").tag("status", "cancelled").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldReportALostAttemptWithSeqZeroAndNoUsage() {
+        // given
+        LeafTask task = new LeafTask("run-1", "wf/a", 3, Grant.UNLIMITED, null, "simulated", null, 0);
+
+        // when
+        Disposition d = runtime.lost(task, 2);
+
         // then
-        assertThat(running.join()).isEqualTo(Disposition.RELEASE);
-        assertThat(sink.events).noneMatch(UsageEvent::isFinal);
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.isFinal()).isTrue();
+            assertThat(e.seq()).isZero();
+            assertThat(e.attempt()).isEqualTo(3);
+            assertThat(e.status()).isEqualTo(Status.LOST);
+            assertThat(e.error()).isEqualTo("attempt 3 lost: delivery 2 found it unfinished (its worker died or lost the lock)");
+            assertThat(e.usage().isZero()).isTrue();
+            assertThat(e.workerId()).isEqualTo("w1");
+        });
+        assertThat(meters.get("sluice.worker.tasks").tag("status", "lost").counter().count()).isEqualTo(1);
     }
 
     @Test

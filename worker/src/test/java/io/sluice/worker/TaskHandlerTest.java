@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -54,8 +55,9 @@ class TaskHandlerTest {
         }
     };
     private final LeafRuntime runtime = new LeafRuntime("w1", sink, Clock.systemUTC(), metrics, timer, Duration.ofSeconds(5));
+    private final AtomicBoolean draining = new AtomicBoolean();
     private final TaskHandler handler = new TaskHandler("w1", ExecutorRegistry.of(counting), runtime, sink, halts, running,
-            metrics, Clock.systemUTC(), 3);
+            metrics, Clock.systemUTC(), 3, draining::get);
 
     @AfterEach
     void stopTimer() {
@@ -181,20 +183,91 @@ class TaskHandlerTest {
     }
 
     @Test
-    void shouldRejectATaskOnItsLastDeliveryInsteadOfExecutingIt() {
+    void shouldReportARedeliveredAttemptLostWithoutExecutingIt() {
+        // when: the attempt's second delivery (the first one's worker died holding it)
+        Disposition d = handler.handle(record(Json.write(task("wf/a", null, "counting")), 2));
+
+        // then
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(executions).hasValue(0);
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.isFinal()).isTrue();
+            assertThat(e.seq()).isZero();
+            assertThat(e.attempt()).isEqualTo(2);
+            assertThat(e.status()).isEqualTo(Status.LOST);
+            assertThat(e.error()).isEqualTo("attempt 2 lost: delivery 2 found it unfinished (its worker died or lost the lock)");
+            assertThat(e.usage().isZero()).isTrue();
+        });
+        assertThat(sink.rejections).isEmpty();
+        assertThat(running.size()).isZero();
+    }
+
+    @Test
+    void shouldReportARedeliveredAttemptLostEvenWhenAHaltNowCoversIt() {
+        // given: a halted final at seq 1 would be deduplicated against the lost delivery's first step event
+        Halt halt = new Halt("r1", "wf", Status.CANCELLED, "wf: max_tokens 600 exhausted", 1);
+        halts.put(halt.key(), halt);
+
+        // when
+        handler.handle(record(Json.write(task("wf/a", null, "counting")), 2));
+
+        // then
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(Status.LOST);
+            assertThat(e.seq()).isZero();
+        });
+    }
+
+    @Test
+    void shouldReportLostAndRejectATaskOnItsLastDelivery() {
         Disposition d = handler.handle(record(Json.write(task("wf/a", null, "counting")), 3));
 
         assertThat(d).isEqualTo(Disposition.ACCEPT);
         assertThat(executions).hasValue(0);
-        assertThat(sink.last().status()).isEqualTo(Status.FAILED);
-        assertThat(sink.last().error()).isEqualTo("delivered 3 times (the limit): the earlier deliveries did not finish");
-        assertThat(sink.rejections).hasSize(1);
+        assertThat(sink.last().status()).isEqualTo(Status.LOST);
+        assertThat(sink.last().error()).isEqualTo("attempt 2 lost: delivery 3 found it unfinished (its worker died or lost the lock)");
+        assertThat(sink.rejections).singleElement().satisfies(r -> assertThat(r.errors()).containsExactly(
+                "delivered 3 times (the limit): attempt 2 lost: delivery 3 found it unfinished (its worker died or lost the lock)"));
     }
 
     @Test
-    void shouldExecuteARedeliveredTaskBeforeItsLastDelivery() {
-        handler.handle(record(Json.write(task("wf/a", null, "counting")), 2));
+    void shouldStillRejectAnUndecodableTaskOnALaterDelivery() {
+        Disposition d = handler.handle(record("not json".getBytes(StandardCharsets.UTF_8), 3));
 
-        assertThat(executions).hasValue(1);
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(sink.rejections).hasSize(1);
+        assertThat(sink.events).isEmpty();
+    }
+
+    @Test
+    void shouldCancelATaskNotYetStartedWhenTheWorkerIsShuttingDown() {
+        // given
+        draining.set(true);
+
+        // when
+        Disposition d = handler.handle(record(task("wf/a", null, "counting")));
+
+        // then
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(executions).hasValue(0);
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.isFinal()).isTrue();
+            assertThat(e.seq()).isEqualTo(1);
+            assertThat(e.status()).isEqualTo(Status.CANCELLED);
+            assertThat(e.error()).isEqualTo("worker shutting down");
+            assertThat(e.usage().isZero()).isTrue();
+        });
+    }
+
+    @Test
+    void shouldDeclineATaskWithoutExecutingIt() {
+        Disposition d = handler.decline(record(task("wf/a", null, "counting")), Lane.NO_SLOT);
+
+        assertThat(d).isEqualTo(Disposition.ACCEPT);
+        assertThat(executions).hasValue(0);
+        assertThat(sink.events).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(Status.CANCELLED);
+            assertThat(e.error()).isEqualTo("not started: the worker had no free slot for it");
+        });
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -59,7 +60,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Two workers on one share group against a real broker (one per class). Every test uses its own run id; the
- * last one closes a worker.
+ * last two close the workers: one gracefully with a leaf in flight, then a third worker, in a JVM of its own, is
+ * killed holding a task.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -325,27 +327,108 @@ class WorkerSystemTest {
 
     @Test
     @Order(5)
-    void shouldDeliverTheTaskOfAStoppedWorkerToAnother() throws Exception {
-        // given: a leaf running on one of the workers
-        String run = newRun("redeliver");
-        send(task(run, "wf/long", script(turn(10, 10, 2500))), null);
-        await("taken").atMost(AT_MOST).until(() -> w1.inFlight() + w2.inFlight() == 1);
+    void shouldEndALeafCancelledByTheShutdownAndNotDeliverItAgain() throws Exception {
+        // given: a leaf in its long second turn on one of the workers
+        String run = newRun("shutdown");
+        String key = run + "|wf/long|1";
+        send(task(run, "wf/long", script(turn(10, 7, 5), turn(10, 10, 30_000))), null);
+        await("first step reported").atMost(AT_MOST).until(() -> eventsOf(run).size() == 1);
         Worker holder = w1.inFlight() == 1 ? w1 : w2;
         Worker other = holder == w1 ? w2 : w1;
+        assertThat(holder.inFlight()).isEqualTo(1);
 
-        // when: it stops before the leaf ends (the leaf is cancelled after 0.5 s and its task released)
-        long stopped = System.nanoTime();
+        // when: it closes before the leaf ends (the leaf is cancelled after the 0.5 s shutdown timeout)
+        long began = System.nanoTime();
         holder.close();
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
 
-        // then: the other worker executes it from the start and reports it
-        await("final event").atMost(AT_MOST).until(() -> finalsOf(run).size() == 1);
-        log.info("task of a stopped worker finished elsewhere {} ms after close() began",
-                (System.nanoTime() - stopped) / 1_000_000);
+        // then: a final "cancelled" event with the partial usage before close() returned ...
         assertThat(holder.state()).isEqualTo(Worker.State.CLOSED);
+        await("final event").atMost(AT_MOST).until(() -> finalsOf(run).size() == 1);
         UsageEvent fin = finalsOf(run).get("wf/long");
-        assertThat(fin.status()).isEqualTo(Status.SUCCEEDED);
-        assertThat(fin.workerId()).isEqualTo(other.config().workerId());
-        assertThat(executions.get(run + "|wf/long|1")).hasValue(2);
-        assertThat(eventsOf(run)).extracting(UsageEvent::seq).containsExactly(1L, 2L);
+        assertThat(fin.seq()).isEqualTo(2);
+        assertThat(fin.status()).isEqualTo(Status.CANCELLED);
+        assertThat(fin.error()).isEqualTo("worker shutting down");
+        assertThat(fin.workerId()).isEqualTo(holder.config().workerId());
+        assertThat(fin.output().get("turns_completed").asInt()).isEqualTo(1);
+        assertThat(eventsOf(run).get(0).outputTokens()).isEqualTo(7);
+        assertThat(took).isGreaterThanOrEqualTo(config.shutdownTimeout())
+                .isLessThan(config.shutdownTimeout().plus(Worker.CLOSE_MARGIN));
+        // ... and the task was accepted: well past its lock, no worker receives it again
+        Duration quiet = config.lockDuration().plusSeconds(1);
+        await("not delivered again").during(quiet).atMost(quiet.plusSeconds(2))
+                .until(() -> eventsOf(run).size() == 2 && executions.get(key).get() == 1 && other.inFlight() == 0);
+        log.info("graceful close with a leaf in flight took {} ms (shutdown timeout {} ms)", took.toMillis(),
+                config.shutdownTimeout().toMillis());
+    }
+
+    @Test
+    @Order(6)
+    void shouldReportTheTaskOfAKilledWorkerLostInsteadOfRunningItAgain() throws Exception {
+        // given: the group to itself, for a worker in a JVM of its own, whose 6 lanes get one partition each
+        w1.close();
+        w2.close();
+        Process victim = startVictim();
+        Worker survivor = null;
+        try {
+            await("victim's lanes assigned").atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                    .until(() -> members().size() == CONCURRENCY && members().values().stream().allMatch(n -> n == 1));
+            String run = newRun("crash");
+            String key = run + "|wf/held|1";
+            send(task(run, "wf/held", script(turn(10, 7, 5), turn(10, 10, 60_000))), null);
+            await("the victim ran its first step").atMost(AT_MOST).until(() -> eventsOf(run).size() == 1);
+            assertThat(eventsOf(run).get(0).workerId()).isEqualTo("victim");
+            // A survivor whose lanes share every partition with the victim's (12 members on 6 partitions).
+            survivor = new Worker(new WorkerConfig(config.bootstrapServers(), config.groupId(), "w3", CONCURRENCY,
+                    config.lockDuration(), config.pollTimeout(), config.shutdownTimeout(), config.deliveryLimit(),
+                    config.clientProperties()), ExecutorRegistry.discover().with(counted), meters);
+            survivor.start();
+            await("survivor's lanes assigned").atMost(AT_MOST).ignoreExceptions()
+                    .until(() -> members().size() == 2 * CONCURRENCY && members().values().stream().allMatch(n -> n == 1));
+            assertThat(eventsOf(run)).hasSize(1);
+
+            // when: the victim dies holding the task
+            long killedMs = System.currentTimeMillis();
+            long killed = System.nanoTime();
+            victim.destroyForcibly();
+            assertThat(victim.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            // then: its next delivery is reported lost, once, and never run again
+            await("lost reported").atMost(AT_MOST).until(() -> finalsOf(run).size() == 1);
+            long noticed = System.nanoTime();
+            UsageEvent lost = finalsOf(run).get("wf/held");
+            log.info("SIGKILL -> lost event: written {} ms after the kill, read by the test {} ms after it",
+                    lost.timestampMs() - killedMs, (noticed - killed) / 1_000_000);
+            assertThat(lost.status()).isEqualTo(Status.LOST);
+            assertThat(lost.seq()).isZero();
+            assertThat(lost.workerId()).isEqualTo("w3");
+            assertThat(lost.error()).isEqualTo("attempt 1 lost: delivery 2 found it unfinished (its worker died or lost the lock)");
+            assertThat(lost.usage().isZero()).isTrue();
+            assertThat(executions.get(key)).as("executions in this JVM").isNull();
+            Duration quiet = config.lockDuration().plusSeconds(1);
+            await("not delivered again").during(quiet).atMost(quiet.plusSeconds(2))
+                    .until(() -> eventsOf(run).size() == 2 && executions.get(key) == null);
+        } finally {
+            victim.destroyForcibly();
+            if (survivor != null) {
+                survivor.close();
+            }
+        }
+    }
+
+    /** Member id → number of partitions assigned, of the share group. */
+    private Map<String, Integer> members() throws Exception {
+        ShareGroupDescription d = admin.describeShareGroups(List.of(config.groupId())).all().get().get(config.groupId());
+        return d.members().stream().collect(Collectors.toMap(m -> m.consumerId(), m -> m.assignment().topicPartitions().size()));
+    }
+
+    private Process startVictim() throws Exception {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path out = Path.of("target", "crash-victim.log");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, CrashVictim.class.getName(),
+                config.bootstrapServers(), config.groupId(), "victim", Integer.toString(CONCURRENCY),
+                Long.toString(config.lockDuration().toMillis()));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 }
