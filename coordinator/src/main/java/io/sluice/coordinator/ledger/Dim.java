@@ -10,10 +10,10 @@ import io.sluice.schemas.Usage;
  * {@link #TOKENS} is always input + output.
  */
 enum Dim {
-    TOKENS("max_tokens"),
-    INPUT("max_input_tokens"),
-    OUTPUT("max_output_tokens"),
-    STEPS("max_steps");
+    TOKENS("max_tokens", "tokens"),
+    INPUT("max_input_tokens", "input tokens"),
+    OUTPUT("max_output_tokens", "output tokens"),
+    STEPS("max_steps", "steps");
 
     static final Dim[] ALL = values();
     static final int COUNT = ALL.length;
@@ -22,9 +22,12 @@ enum Dim {
 
     /** The budget field's wire name, used in reasons. */
     final String field;
+    /** What an amount of this dimension is called in reasons: "600 tokens". */
+    final String unit;
 
-    Dim(String field) {
+    Dim(String field, String unit) {
         this.field = field;
+        this.unit = unit;
     }
 
     Long limit(Budget b) {

@@ -33,7 +33,11 @@ final class GrantPolicy {
     record Refuse(String reason, GroupNode haltAt, Dim dim, long limit) implements Verdict {
     }
 
-    static Verdict strict(LeafSpec spec, LedgerConfig config) {
+    /**
+     * @param spentBefore for a retry, what the leaf's earlier attempts were charged (its own limits get only the
+     *                    rest); null for a first attempt
+     */
+    static Verdict strict(LeafSpec spec, long[] spentBefore, LedgerConfig config) {
         GroupNode parent = spec.parent;
         Budget own = spec.leaf.budget();
         long[] desired = new long[Dim.COUNT];
@@ -43,7 +47,7 @@ final class GrantPolicy {
             int i = d.ordinal();
             Long ownLimit = d.limit(own);
             if (ownLimit != null) {
-                desired[i] = ownLimit; // first attempt: nothing of the leaf's own budget spent yet (retries: the rest)
+                desired[i] = ownLeft(ownLimit, spentBefore, i); // a leaf's own budget limits it across its attempts
             } else if (d == Dim.TOKENS && parent.leafMaxTokens != null) {
                 desired[i] = Math.max(1, parent.leafMaxTokens);
             } else if (parent.limitedOnPath[i]) {
@@ -78,8 +82,8 @@ final class GrantPolicy {
         // of its own budget (all of it on a first attempt), so it only blocks when nothing is left (max_tokens: 0).
         for (Dim d : Dim.ALL) {
             Long ownLimit = d.limit(own);
-            if (ownLimit != null && ownLimit < 1) {
-                return new Refuse("not admitted: its own " + d.field + " " + ownLimit + " allows no grant", null, d, ownLimit);
+            if (ownLimit != null && ownLeft(ownLimit, spentBefore, d.ordinal()) < 1) {
+                return refuseOwn(d, ownLimit, spentBefore);
             }
         }
 
@@ -122,7 +126,8 @@ final class GrantPolicy {
         return new Dispatch(grant, needsProbe);
     }
 
-    static Verdict optimistic(LeafSpec spec) {
+    /** @param spentBefore as for {@link #strict} */
+    static Verdict optimistic(LeafSpec spec, long[] spentBefore) {
         GroupNode parent = spec.parent;
         Budget own = spec.leaf.budget();
         for (GroupNode a = parent; a != null; a = a.parent) {
@@ -138,11 +143,11 @@ final class GrantPolicy {
         for (Dim d : Dim.ALL) {
             int i = d.ordinal();
             Long ownLimit = d.limit(own);
-            if (ownLimit != null && ownLimit <= 0) {
-                return new Refuse("not admitted: its own " + d.field + " " + ownLimit + " allows no grant", null, d, ownLimit);
+            if (ownLimit != null && ownLeft(ownLimit, spentBefore, i) < 1) {
+                return refuseOwn(d, ownLimit, spentBefore);
             }
             if (ownLimit != null) {
-                grant[i] = ownLimit;
+                grant[i] = ownLeft(ownLimit, spentBefore, i);
             } else if (d == Dim.TOKENS && parent.leafMaxTokens != null) {
                 grant[i] = parent.leafMaxTokens;
             } else {
@@ -150,6 +155,19 @@ final class GrantPolicy {
             }
         }
         return new Dispatch(grant, false);
+    }
+
+    /** What the leaf's own limit leaves for its next attempt. */
+    private static long ownLeft(long ownLimit, long[] spentBefore, int i) {
+        return spentBefore == null ? ownLimit : Math.max(0, ownLimit - spentBefore[i]);
+    }
+
+    private static Refuse refuseOwn(Dim d, long ownLimit, long[] spentBefore) {
+        String reason = spentBefore == null || ownLimit < 1
+                ? "not admitted: its own " + d.field + " " + ownLimit + " allows no grant"
+                : "not admitted: its own " + d.field + " " + ownLimit + " is used up (charged "
+                        + spentBefore[d.ordinal()] + ")";
+        return new Refuse(reason, null, d, ownLimit);
     }
 
     /** The least grant worth dispatching when {@code desired} does not fit: {@code max(1, ceil(desired × fraction))}. */

@@ -52,6 +52,10 @@ final class GroupNode implements Child {
     boolean paused;
     /** Set when this node or an ancestor halted: nothing below is dispatched any more. */
     boolean closed;
+    /** Once closed: what leaves below that can no longer run end with ("halted: audit/scan max_tokens exhausted"). */
+    String closedReason;
+    /** Once closed: the status of the halt that closed it, for its in-flight attempts (cancelled or timed_out). */
+    Status closedLeafStatus;
     /** The probe attempt among the direct leaf children, while in flight. */
     LiveLeaf probe;
 
@@ -118,8 +122,9 @@ final class GroupNode implements Child {
 
     /**
      * Learns from one finished attempt of a direct leaf child. A cancelled or timed-out attempt was stopped from
-     * outside: what it spent is a lower bound of the need, kept, but it does not make the estimate known (the next
-     * sibling probes again rather than trusting a truncated number).
+     * outside, and a lost one's report may be incomplete: what it reported is a lower bound of the need, kept, but
+     * it does not make the estimate known (the next sibling probes again rather than trusting a truncated number).
+     * What a lost attempt was charged beyond its report is not learned: it is the grant, not a need.
      */
     void learn(long[] attemptSpent, long[] grant, Status status) {
         if (status == Status.SUCCEEDED || status == Status.FAILED || status == Status.BUDGET_EXCEEDED) {

@@ -1,5 +1,8 @@
 package io.sluice.coordinator.ledger;
 
+import java.util.Comparator;
+import java.util.PriorityQueue;
+
 import io.sluice.schemas.Leaf;
 import io.sluice.schemas.NodePaths;
 
@@ -17,6 +20,8 @@ final class LeafSpec implements Child {
     final int copies;
     /** Copies before this index were dispatched, refused or cancelled; the rest are pending. */
     int nextCopy;
+    /** Copies whose retry is due, waiting for admission, lowest copy first (they precede {@link #nextCopy}); or null. */
+    private PriorityQueue<LiveLeaf> dueRetries;
 
     LeafSpec(Leaf leaf, GroupNode parent, int indexInParent, int firstOrdinal) {
         this.leaf = leaf;
@@ -31,12 +36,34 @@ final class LeafSpec implements Child {
         return indexInParent;
     }
 
+    /** True when a due retry or a never-dispatched copy waits for admission. */
     boolean hasPending() {
-        return nextCopy < copies;
+        return nextCopy < copies || hasDueRetry();
     }
 
+    /** Copies never dispatched yet. */
     long pending() {
         return copies - nextCopy;
+    }
+
+    boolean hasDueRetry() {
+        return dueRetries != null && !dueRetries.isEmpty();
+    }
+
+    /** The due retry next in document order, or null. */
+    LiveLeaf peekDueRetry() {
+        return dueRetries == null ? null : dueRetries.peek();
+    }
+
+    LiveLeaf pollDueRetry() {
+        return dueRetries == null ? null : dueRetries.poll();
+    }
+
+    void addDueRetry(LiveLeaf leaf) {
+        if (dueRetries == null) {
+            dueRetries = new PriorityQueue<>(Comparator.comparingInt((LiveLeaf l) -> l.copy));
+        }
+        dueRetries.add(leaf);
     }
 
     String path(int copy) {

@@ -1,7 +1,10 @@
 package io.sluice.coordinator.ledger;
 
+import java.time.Duration;
+import java.util.Objects;
+
 /**
- * How a {@link RunLedger} sizes grants. Immutable; validated once, here.
+ * How a {@link RunLedger} sizes grants and retries leaves. Immutable; validated once, here.
  *
  * @param estimateMargin    a learned grant is the largest spend seen among finished sibling attempts times this
  *                          margin (rounded up); at least 1.0
@@ -10,12 +13,20 @@ package io.sluice.coordinator.ledger;
  *                          fraction of the desired grant (its last chance); in (0, 1]
  * @param receiptLeafLimit  runs with at most this many leaves list every leaf in their receipt (and keep one
  *                          ledger entry per leaf for it); larger runs list the workflow and branches only; ≥ 0
+ * @param maxAttempts       how often a leaf is tried in all when its own {@code max_attempts} is absent; ≥ 1
+ * @param baseBackoff       the wait before a leaf's first retry, doubled for every further one (then jittered
+ *                          down to between half and all of it); ≥ 0, whole milliseconds count
+ * @param maxBackoff        the cap of the doubled wait; ≥ {@code baseBackoff}
  */
-public record LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit) {
+public record LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit, int maxAttempts,
+                           Duration baseBackoff, Duration maxBackoff) {
 
     public static final double DEFAULT_ESTIMATE_MARGIN = 1.25;
     public static final double DEFAULT_MIN_USEFUL_FRACTION = 0.5;
     public static final int DEFAULT_RECEIPT_LEAF_LIMIT = 1000;
+    public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    public static final Duration DEFAULT_BASE_BACKOFF = Duration.ofMillis(200);
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
 
     public LedgerConfig {
         if (!(estimateMargin >= 1.0) || Double.isInfinite(estimateMargin)) {
@@ -27,6 +38,26 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
         if (receiptLeafLimit < 0) {
             throw new IllegalArgumentException("receiptLeafLimit must be ≥ 0, got " + receiptLeafLimit);
         }
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts must be ≥ 1, got " + maxAttempts);
+        }
+        Objects.requireNonNull(baseBackoff, "baseBackoff");
+        Objects.requireNonNull(maxBackoff, "maxBackoff");
+        if (baseBackoff.isNegative()) {
+            throw new IllegalArgumentException("baseBackoff must be ≥ 0, got " + baseBackoff);
+        }
+        if (maxBackoff.compareTo(baseBackoff) < 0) {
+            throw new IllegalArgumentException("maxBackoff must be ≥ baseBackoff (" + baseBackoff + "), got " + maxBackoff);
+        }
+        if (maxBackoff.compareTo(Duration.ofMillis(Long.MAX_VALUE)) > 0) {
+            throw new IllegalArgumentException("maxBackoff must fit in a long of milliseconds, got " + maxBackoff);
+        }
+    }
+
+    /** The given grant settings with the default retry settings. */
+    public LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit) {
+        this(estimateMargin, minUsefulFraction, receiptLeafLimit, DEFAULT_MAX_ATTEMPTS, DEFAULT_BASE_BACKOFF,
+                DEFAULT_MAX_BACKOFF);
     }
 
     public static LedgerConfig defaults() {

@@ -10,12 +10,14 @@ import io.sluice.schemas.Reservation;
 import io.sluice.schemas.Status;
 
 /**
- * A leaf the ledger currently holds state for: one whose attempt is in flight. These are the only per-leaf objects
- * of a run (besides the receipt entries of small runs), so their number is bounded by the workflow's
- * {@code max_parallel}.
+ * A leaf the ledger currently holds state for: one whose attempt is in flight, or one between two attempts
+ * (backing off before a retry, or due and waiting for admission). These are the only per-leaf objects of a run
+ * (besides the receipt entries of small runs): at most the workflow's {@code max_parallel} in flight, plus the
+ * leaves waiting for a retry.
  *
- * <p>Spend is kept per leaf (across attempts, for the leaf's own limits) and per attempt (for learning grants),
- * so that retries can reuse this object with a new attempt number and a fresh grant.
+ * <p>Spend is kept per leaf (across attempts: what the leaf's entry shows and its own limits cap) and per attempt
+ * (what the attempt's worker reported, for learning grants), so that a retry reuses this object with a new attempt
+ * number and a fresh grant.
  */
 final class LiveLeaf {
 
@@ -23,36 +25,61 @@ final class LiveLeaf {
     final int copy;
     final int ordinal;
     final String path;
+    /** Attempts allowed in all: the leaf's own {@code max_attempts}, else the ledger's default. */
+    final int maxAttempts;
 
+    /** The current attempt's number, or, between attempts, the last one's. */
     int attempt;
     /** The highest usage sequence number accepted for the current attempt. */
     long lastSeq;
     long[] grant;
     /** What is left of the current attempt's grant per dimension ({@link Dim#UNLIMITED} where unlimited). */
     final long[] grantLeft = new long[Dim.COUNT];
+    /** What the current attempt's worker reported (a lost attempt's extra charge is not in here). */
     final long[] attemptSpent = new long[Dim.COUNT];
-    /** Spend of all attempts of this leaf. */
+    /** Charged to this leaf over all its attempts: reported usage plus what lost attempts were charged beyond it. */
     final long[] spent = new long[Dim.COUNT];
     boolean probe;
     long updatedAtMs;
+    /** Between attempts: when the next one may be dispatched. */
+    long notBeforeMs;
+    /** Between attempts: how the last one ended, e.g. "attempt 1 failed (worker: boom)". */
+    String lastOutcome;
+    private boolean lastWasLost;
+    /** What lost attempts before the current one were charged, or null: it explains the leaf's spend. */
+    private String lostHistory;
     /** Usage reported beyond the grant (a worker fault), or null. */
     private String fault;
 
-    LiveLeaf(LeafSpec spec, int copy, String path) {
+    LiveLeaf(LeafSpec spec, int copy, String path, int maxAttempts) {
         this.spec = spec;
         this.copy = copy;
         this.ordinal = spec.firstOrdinal + copy;
         this.path = path;
+        this.maxAttempts = maxAttempts;
     }
 
     /** Starts an attempt with the given grant. */
     void startAttempt(int number, long[] newGrant, boolean isProbe, long nowMs) {
+        if (lastWasLost) {
+            lostHistory = lostHistory == null ? lastOutcome : lostHistory + "; " + lastOutcome;
+        }
+        lastOutcome = null;
+        lastWasLost = false;
         attempt = number;
         lastSeq = 0;
         grant = newGrant.clone();
         System.arraycopy(newGrant, 0, grantLeft, 0, Dim.COUNT);
         Arrays.fill(attemptSpent, 0);
         probe = isProbe;
+        updatedAtMs = nowMs;
+    }
+
+    /** The attempt ended and another one will follow, not before {@code notBefore}. */
+    void awaitRetry(String outcome, boolean lost, long notBefore, long nowMs) {
+        lastOutcome = outcome;
+        lastWasLost = lost;
+        notBeforeMs = notBefore;
         updatedAtMs = nowMs;
     }
 
@@ -69,24 +96,130 @@ final class LiveLeaf {
         return r;
     }
 
+    /**
+     * STRICT: what a lost attempt is charged beyond what it reported — in every limited dimension what is left of
+     * its grant, which a worker capping every step to the grant may have spent unreported. Tokens are input +
+     * output, so the tokens remainder is charged as input or output: limited input and output first (up to what
+     * is left of their own grants and of the tokens grant), the rest of the tokens grant as the unlimited one of
+     * the two. Where input, output and tokens are all limited and the tokens grant is the smaller, the charge
+     * covers tokens in full and input or output only in part (no single split covers every split the worker may
+     * have spent); where input and output grants add up to less than the tokens grant, the tokens beyond them
+     * cannot have been spent and are refunded.
+     */
+    long[] lostCharge() {
+        int t = Dim.TOKENS.ordinal();
+        int in = Dim.INPUT.ordinal();
+        int out = Dim.OUTPUT.ordinal();
+        int st = Dim.STEPS.ordinal();
+        boolean tokens = grantLeft[t] != Dim.UNLIMITED;
+        boolean input = grantLeft[in] != Dim.UNLIMITED;
+        boolean output = grantLeft[out] != Dim.UNLIMITED;
+        long eIn = input ? (tokens ? Math.min(grantLeft[in], grantLeft[t]) : grantLeft[in]) : 0;
+        long eOut = output ? (tokens ? Math.min(grantLeft[out], grantLeft[t] - eIn) : grantLeft[out]) : 0;
+        if (tokens) {
+            long rest = grantLeft[t] - eIn - eOut;
+            if (!input) {
+                eIn += rest;
+            } else if (!output) {
+                eOut += rest;
+            }
+        }
+        long[] extra = new long[Dim.COUNT];
+        extra[t] = Dim.saturatedAdd(eIn, eOut);
+        extra[in] = eIn;
+        extra[out] = eOut;
+        extra[st] = grantLeft[st] == Dim.UNLIMITED ? 0 : grantLeft[st];
+        return extra;
+    }
+
+    /**
+     * The reason text of a lost attempt charged {@code extra} beyond its report, e.g. "attempt 1 lost (worker
+     * died): charged its whole grant 600 tokens (reported 250)".
+     */
+    String lostNote(long[] extra, boolean strict) {
+        StringBuilder sb = new StringBuilder("attempt ").append(attempt).append(" lost (worker died): ");
+        boolean anyLimited = false;
+        boolean whole = true;
+        for (Dim d : Dim.ALL) {
+            int i = d.ordinal();
+            if (grant[i] != Dim.UNLIMITED) {
+                anyLimited = true;
+                whole &= Dim.saturatedAdd(attemptSpent[i], extra[i]) >= grant[i];
+            }
+        }
+        if (!strict || !anyLimited) {
+            return sb.append("charged only what it reported, ").append(amount(Dim.TOKENS, attemptSpent))
+                    .append(" and ").append(amount(Dim.STEPS, attemptSpent)).append(" (")
+                    .append(strict ? "its grant limits nothing" : "optimistic mode charges no grant").append(')')
+                    .toString();
+        }
+        sb.append(whole ? "charged its whole grant " : "charged what its grant allows: ");
+        String sep = "";
+        for (Dim d : Dim.ALL) {
+            int i = d.ordinal();
+            if (grant[i] == Dim.UNLIMITED) {
+                continue;
+            }
+            long charged = Dim.saturatedAdd(attemptSpent[i], extra[i]);
+            sb.append(sep);
+            if (charged < grant[i]) {
+                sb.append(charged).append(" of ");
+            }
+            sb.append(amount(d, grant)).append(" (reported ").append(attemptSpent[i]).append(')');
+            sep = ", ";
+        }
+        return sb.toString();
+    }
+
+    /** "600 tokens", "1 step". */
+    private static String amount(Dim d, long[] amounts) {
+        long n = amounts[d.ordinal()];
+        return n + " " + (n == 1 ? d.unit.substring(0, d.unit.length() - 1) : d.unit);
+    }
+
     void noteFault(String text) {
         fault = fault == null ? text : fault + "; " + text;
     }
 
-    /** The human-readable reason of a finished attempt. */
-    String reason(Status status, String error) {
-        String base = switch (status) {
-            case SUCCEEDED -> "succeeded";
-            case BUDGET_EXCEEDED -> "budget_exceeded: " + exhausted();
-            case FAILED -> "failed";
-            case CANCELLED -> "cancelled";
-            case TIMED_OUT -> "timed_out";
-            default -> status.wire();
-        };
-        if (error != null && !error.isBlank()) {
-            base = base + " (worker: " + error + ")";
+    /**
+     * The reason of a leaf whose last attempt ended with {@code status}: "failed (worker: boom)", "succeeded after
+     * 2 attempts", "failed after 3 attempts: boom", "failed: attempt 1 lost (worker died): …".
+     */
+    String reason(Status status, String error, String lostNote) {
+        StringBuilder sb = new StringBuilder(status.wire());
+        if (attempt > 1) {
+            sb.append(" after ").append(attempt).append(" attempts");
         }
-        return fault == null ? base : base + "; worker fault: " + fault;
+        if (lostNote != null) {
+            sb.append(": ").append(lostNote);
+        } else if (status == Status.BUDGET_EXCEEDED) {
+            sb.append(": ").append(exhausted());
+        }
+        if (error != null && !error.isBlank()) {
+            if (attempt > 1 && status == Status.FAILED && lostNote == null) {
+                sb.append(": ").append(error);
+            } else {
+                sb.append(" (worker: ").append(error).append(')');
+            }
+        }
+        return describe(sb.toString());
+    }
+
+    /** The reason of an attempt that ends with a retry to follow: "attempt 1 failed (worker: boom)". */
+    String outcome(String what, String error) {
+        String base = "attempt " + attempt + " " + what;
+        return error == null || error.isBlank() ? base : base + " (worker: " + error + ")";
+    }
+
+    /** The reason shown while the leaf waits for its next attempt. */
+    String waitingReason() {
+        return describe(lastOutcome + "; attempt " + (attempt + 1) + " not before " + notBeforeMs);
+    }
+
+    /** {@code main}, followed by what earlier lost attempts were charged and by worker faults. */
+    String describe(String main) {
+        String s = lostHistory == null ? main : main + "; " + lostHistory;
+        return fault == null ? s : s + "; worker fault: " + fault;
     }
 
     private String exhausted() {

@@ -1,11 +1,13 @@
 package io.sluice.coordinator.ledger;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.PriorityQueue;
 
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.LeafTask;
@@ -29,8 +31,9 @@ import io.sluice.schemas.UsageEvent;
  * Dimensions: tokens (input + output), input tokens, output tokens, steps. For every workflow/branch node N and
  * dimension d: the limit L (N's own budget; none when null), the spend S of all leaves below N, and the
  * reservation R — the sum of what is left of the grants of attempts in flight below N. A leaf's own budget limits
- * the leaf across its attempts. Usage is folded per event: S += u along the leaf's path; R -= the part of u its
- * grant covered. A final event refunds what is left of the grant (R -= remaining) and frees the attempt's
+ * the leaf across its attempts (a retry's grant there is what earlier attempts left of it). Usage is folded per
+ * event: S += u along the leaf's path; R -= the part of u its grant covered. S counts every attempt of every leaf,
+ * retried or not. A final event refunds what is left of the grant (R -= remaining) and frees the attempt's
  * {@code max_parallel} slot; a refund may admit waiting leaves in the same call.
  *
  * <h2>STRICT (default): zero overshoot</h2>
@@ -68,31 +71,65 @@ import io.sluice.schemas.UsageEvent;
  * ancestor; the usage that makes S ≥ L at a node halts that node (its in-flight attempts are told to stop and are
  * still charged for what they report). Every node reports {@code overshoot = max(0, S − L)} tokens.
  *
+ * <h2>Lost attempts</h2>
+ * A final event with status {@code lost} says that a worker received a redelivered attempt whose first delivery
+ * never finished (its worker died) and did not run it again. It is taken whatever its sequence number (it comes
+ * from another worker), once: the attempt is no longer in flight after it. What the dead delivery spent is
+ * unknown, so <b>STRICT charges the attempt its whole grant</b>: in every limited dimension S += (grant − usage
+ * the attempt reported) and R -= the same; nothing is refunded ("attempt 1 lost (worker died): charged its whole
+ * grant 600 tokens (reported 250)"). Tokens are input + output, so the unreported tokens are charged as limited
+ * input/output first, the rest as the unlimited one of the two (see {@link LiveLeaf#lostCharge}). Since the worker
+ * capped every step to the grant, what was charged covers what was spent, and S + R ≤ L still holds. OPTIMISTIC
+ * mode, and dimensions its grant leaves unlimited, charge only what was reported, and the reason says so. Usage
+ * events of the lost attempt arriving later (its worker was only slow) are ignored as duplicates: they are within
+ * the grant already charged. What a lost attempt reported is learned as a lower bound, like a cancelled one's.
+ *
+ * <h2>Retries</h2>
+ * An attempt that ends {@code failed} or {@code lost} is tried again while the leaf has had fewer than its
+ * {@code max_attempts} attempts ({@link LedgerConfig#maxAttempts()} when absent); so is one its worker reports
+ * {@code cancelled} with no halt above it — its worker shut down: that is not the leaf's failure, but it counts as
+ * an attempt. {@code budget_exceeded}, {@code timed_out} and halt-caused {@code cancelled} attempts are never
+ * retried, nor is anything below a halted node. A leaf to be retried goes back to pending, holding neither a
+ * {@code max_parallel} slot nor a reservation (its grant was settled), and waits here, not on Kafka, for
+ * {@code min(maxBackoff, baseBackoff × 2^(n−1)) × (0.5 + 0.5u)} after attempt n ended, where u ∈ [0, 1) is a hash
+ * of (run, path, n) — deterministic, see {@link RetryBackoff}. Once due (checked at the start of every call; its
+ * time is part of {@link #nextDeadlineMs()}), attempt n + 1 goes through the normal admission above, in document
+ * order ahead of the copies never dispatched: a fresh grant only if every ancestor still covers it, else wait, last
+ * chance, or budget_exceeded and halt ("attempt 2 not admitted: grant 750 &gt; remaining 400 at audit (max_tokens);
+ * attempt 1 failed (worker: boom)"). A leaf out of attempts ends with its last attempt's status — {@code failed}
+ * for a lost one — and a reason naming the count ("failed after 3 attempts: boom"); a leaf that needed more than
+ * one attempt says so in every final reason ("succeeded after 2 attempts"), and lost attempts' charges stay in it.
+ *
  * <h2>Halts, deadlines, parallelism</h2>
  * A halting node ends budget_exceeded (or timed_out) with its own reason ("audit/scan: max_tokens 600 exhausted
  * (spent 560, remaining 40)"); all its not-yet-dispatched leaves end cancelled ("halted: audit/scan max_tokens
- * exhausted") — counted, never materialised; a {@link Halt} is emitted for its path (status cancelled, or
- * timed_out for a deadline), and nothing more below it is dispatched. The rest of the tree goes on. A workflow or
+ * exhausted") — counted, never materialised; leaves below it waiting for a retry end cancelled too, with the
+ * halt's reason and their last attempt's outcome; a {@link Halt} is emitted for its path (status cancelled, or
+ * timed_out for a deadline), and nothing more below it is dispatched. An attempt below it reported lost ends
+ * with the halt's status, as its worker would have. The rest of the tree goes on. A workflow or
  * branch {@code timeout_ms} counts from the run's start ({@link #create}'s time); deadlines are applied at the
  * start of every call. A leaf's {@code timeout_ms} is per attempt: a task's deadline is the earliest of dispatch +
  * leaf timeout and every ancestor's deadline; the worker enforces it. At every node the attempts in flight below
  * it never exceed its {@code max_parallel}; waiting leaves stay here, not on Kafka. {@link #nextDeadlineMs()} covers
- * workflow/branch deadlines only: workers enforce the deadlines of their tasks.
+ * workflow/branch deadlines and due retries only: workers enforce the deadlines of their tasks.
  *
  * <h2>Statuses</h2>
- * Leaves: pending → running → the final event's status. A node ends, exactly once, when every leaf below it has:
+ * Leaves: pending → running → the final event's status (a leaf to be retried goes back to pending in between;
+ * {@code lost} is never a leaf's status). A node ends, exactly once, when every leaf below it has:
  * with its own halt status if it halted, else the worst of its children's ({@link Status#worse}); a node without
  * leaves succeeds at {@link #begin}. The run ends with the workflow; that call's {@link Decisions} carry the
  * receipt.
  *
  * <h2>Usage dedupe</h2>
  * An event is ignored (and counted in {@link #duplicatesIgnored()}) when its attempt is not in flight (finished,
- * never dispatched, wrong attempt number, unknown path) or its sequence number is not above the last one seen.
+ * lost, never dispatched, wrong attempt number, unknown path) or, unless it is a lost notice, its sequence number
+ * is not above the last one seen.
  *
  * <h2>Memory and cost</h2>
  * Tree expansion is lazy: per workflow/branch a fixed set of counters and a cursor per leaf definition; per leaf in
- * flight one object; nothing per finished leaf except, in runs of at most {@code receiptLeafLimit} leaves, its
- * ledger entry for the receipt. Dispatch follows depth-first document order; a dispatch costs O(depth) amortised.
+ * flight or waiting for a retry one object; nothing per finished leaf except, in runs of at most
+ * {@code receiptLeafLimit} leaves, its ledger entry for the receipt. Dispatch follows depth-first document order;
+ * a dispatch costs O(depth) amortised, a retry O(log retries waiting) more.
  *
  * <p>Not thread-safe: one thread (the coordinator's loop for the run's partition) owns a ledger.
  */
@@ -106,6 +143,11 @@ public final class RunLedger {
     private final GroupNode root;
     /** Attempts in flight, by leaf path. Only looked up, never iterated, so its order does not matter. */
     private final Map<String, LiveLeaf> inFlight = new HashMap<>();
+    /** Leaves between two attempts (backing off, or due and waiting for admission), by path; only looked up. */
+    private final Map<String, LiveLeaf> betweenAttempts = new HashMap<>();
+    /** Retries not due yet, earliest first (ties in document order); due ones move to their {@link LeafSpec}. */
+    private final PriorityQueue<LiveLeaf> backingOff = new PriorityQueue<>(
+            Comparator.comparingLong((LiveLeaf l) -> l.notBeforeMs).thenComparingInt(l -> l.ordinal));
     /** One entry per finished leaf, by ordinal; only in runs of at most receiptLeafLimit leaves, else null. */
     private final LedgerEntry[] leafEntries;
     private final Outbox out = new Outbox();
@@ -161,13 +203,18 @@ public final class RunLedger {
             throw new IllegalArgumentException("usage of run " + event.runId() + " given to the ledger of run " + runId);
         }
         LiveLeaf leaf = inFlight.get(event.path());
-        // Screening. Crash recovery (a later issue) belongs here: attempts declared dead after a coordinator
-        // restart or a lost worker will be screened out, or re-adopted, before anything is charged.
-        if (leaf == null || event.attempt() != leaf.attempt || event.seq() <= leaf.lastSeq) {
+        // Screening. A lost notice comes from another worker than the attempt's, so its seq says nothing: it is
+        // taken whatever its seq, once (the attempt is no longer in flight after it). Crash recovery (a later
+        // issue) belongs here too: attempts declared dead after a coordinator restart will be screened out, or
+        // re-adopted, before anything is charged.
+        boolean lostNotice = event.isFinal() && event.status() == Status.LOST;
+        if (leaf == null || event.attempt() != leaf.attempt || (!lostNotice && event.seq() <= leaf.lastSeq)) {
             duplicatesIgnored++;
             return Decisions.NONE;
         }
-        leaf.lastSeq = event.seq();
+        if (!lostNotice) {
+            leaf.lastSeq = event.seq();
+        }
         lastNowMs = nowMs;
         expireDeadlines(nowMs);
         charge(leaf, event, nowMs);
@@ -176,12 +223,14 @@ public final class RunLedger {
         }
         if (event.isFinal()) {
             end(leaf, event, nowMs);
+        }
+        if (releaseDueRetries(nowMs) || event.isFinal()) {
             pump(nowMs);
         }
         return drain(nowMs);
     }
 
-    /** Applies deadlines that have passed by {@code nowMs}. */
+    /** Applies deadlines that have passed by {@code nowMs}, then admits the retries due by then. */
     public Decisions onTick(long nowMs) {
         requireBegun();
         if (isTerminal()) {
@@ -189,18 +238,33 @@ public final class RunLedger {
         }
         lastNowMs = nowMs;
         expireDeadlines(nowMs);
+        if (releaseDueRetries(nowMs)) {
+            pump(nowMs);
+        }
         return drain(nowMs);
     }
 
-    /** The earliest deadline of a workflow/branch still running, for the caller's timer. */
+    /**
+     * When the caller must call {@link #onTick} next: the earliest of the deadlines of workflows/branches still
+     * running and of the times retries become due; empty when neither is pending.
+     */
     public OptionalLong nextDeadlineMs() {
+        long next = Long.MAX_VALUE;
+        boolean any = false;
         for (int i = deadlineCursor; i < tree.byDeadline.length; i++) {
             GroupNode g = tree.byDeadline[i];
             if (!g.closed && !g.terminal) {
-                return OptionalLong.of(g.deadlineMs);
+                next = g.deadlineMs;
+                any = true;
+                break;
             }
         }
-        return OptionalLong.empty();
+        LiveLeaf retry = backingOff.peek();
+        if (retry != null) {
+            next = Math.min(next, retry.notBeforeMs);
+            any = true;
+        }
+        return any ? OptionalLong.of(next) : OptionalLong.empty();
     }
 
     public boolean isTerminal() {
@@ -233,6 +297,10 @@ public final class RunLedger {
         if (live != null) {
             return live.entry(runId, mode, Status.RUNNING, null);
         }
+        LiveLeaf waiting = betweenAttempts.get(path);
+        if (waiting != null) {
+            return waiting.entry(runId, mode, Status.PENDING, waiting.waitingReason());
+        }
         if (leafEntries == null) {
             return null;
         }
@@ -250,9 +318,12 @@ public final class RunLedger {
         return duplicatesIgnored;
     }
 
-    /** Per-leaf objects alive now: at most the workflow's max_parallel. For tests of the memory bound. */
+    /**
+     * Per-leaf objects alive now: at most the workflow's max_parallel in flight, plus leaves waiting for a retry.
+     * For tests of the memory bound.
+     */
     int liveLeafObjects() {
-        return inFlight.size();
+        return inFlight.size() + betweenAttempts.size();
     }
 
     /** Leaf entries retained for the receipt (0 in runs larger than receiptLeafLimit). */
@@ -301,21 +372,39 @@ public final class RunLedger {
         return true;
     }
 
+    /** Admits the spec's next leaf in document order: a due retry (an earlier copy) before a fresh copy. */
     private void admit(LeafSpec spec, long nowMs) {
-        GrantPolicy.Verdict verdict = mode == Mode.STRICT ? GrantPolicy.strict(spec, config) : GrantPolicy.optimistic(spec);
+        LiveLeaf retry = spec.peekDueRetry();
+        long[] spentBefore = retry == null ? null : retry.spent;
+        GrantPolicy.Verdict verdict = mode == Mode.STRICT ? GrantPolicy.strict(spec, spentBefore, config)
+                : GrantPolicy.optimistic(spec, spentBefore);
         if (verdict instanceof GrantPolicy.Dispatch d) {
-            dispatch(spec, d.grant(), d.probe(), nowMs);
+            if (retry != null) {
+                spec.pollDueRetry();
+                betweenAttempts.remove(retry.path);
+                launch(retry, retry.attempt + 1, d.grant(), d.probe(), nowMs);
+            } else {
+                int copy = spec.nextCopy++;
+                launch(new LiveLeaf(spec, copy, spec.path(copy), maxAttempts(spec)), 1, d.grant(), d.probe(), nowMs);
+            }
         } else if (verdict instanceof GrantPolicy.Wait w) {
             w.pauseAt().paused = true;
+        } else if (retry != null) {
+            spec.pollDueRetry();
+            refuseRetry(retry, (GrantPolicy.Refuse) verdict, nowMs);
         } else {
             refuse(spec, (GrantPolicy.Refuse) verdict, nowMs);
         }
     }
 
-    private void dispatch(LeafSpec spec, long[] grant, boolean probe, long nowMs) {
-        int copy = spec.nextCopy++;
-        LiveLeaf leaf = new LiveLeaf(spec, copy, spec.path(copy));
-        leaf.startAttempt(1, grant, probe, nowMs);
+    private int maxAttempts(LeafSpec spec) {
+        Integer own = spec.leaf.maxAttempts();
+        return own == null ? config.maxAttempts() : Math.max(1, own);
+    }
+
+    private void launch(LiveLeaf leaf, int attempt, long[] grant, boolean probe, long nowMs) {
+        LeafSpec spec = leaf.spec;
+        leaf.startAttempt(attempt, grant, probe, nowMs);
         for (GroupNode a = spec.parent; a != null; a = a.parent) {
             a.inFlight++;
             a.started = true;
@@ -355,6 +444,58 @@ public final class RunLedger {
                 path + ": " + refusal.reason(), entry, nowMs);
     }
 
+    /** A due retry is refused like a fresh copy; it keeps what its earlier attempts were charged. */
+    private void refuseRetry(LiveLeaf leaf, GrantPolicy.Refuse refusal, long nowMs) {
+        betweenAttempts.remove(leaf.path);
+        if (refusal.haltAt() != null) {
+            halt(refusal.haltAt(), HaltCause.budget(refusal.dim(), refusal.limit()), nowMs);
+        }
+        String reason = leaf.describe("attempt " + (leaf.attempt + 1) + " " + refusal.reason() + "; " + leaf.lastOutcome);
+        leaf.updatedAtMs = nowMs;
+        leafEnded(leaf.spec.parent, leaf.ordinal, Status.PENDING, Status.BUDGET_EXCEEDED, leaf.path + ": " + reason,
+                leaf.entry(runId, mode, Status.BUDGET_EXCEEDED, reason), nowMs);
+    }
+
+    // ------------------------------------------------------------------------------------------------- retries
+
+    /** Moves the retries due by {@code nowMs} to their specs for admission; true if there were any. */
+    private boolean releaseDueRetries(long nowMs) {
+        boolean released = false;
+        while (!backingOff.isEmpty() && backingOff.peek().notBeforeMs <= nowMs) {
+            LiveLeaf leaf = backingOff.poll();
+            LeafSpec spec = leaf.spec;
+            spec.addDueRetry(leaf);
+            spec.parent.runnable.set(spec.indexInParent());
+            for (GroupNode g = spec.parent; g.parent != null; g = g.parent) {
+                g.parent.runnable.set(g.indexInParent());
+            }
+            released = true;
+        }
+        return released;
+    }
+
+    /** The attempt ended and the leaf will be tried again: back to pending, its slot and grant already freed. */
+    private void scheduleRetry(LiveLeaf leaf, String outcome, boolean lost, long nowMs) {
+        long notBefore = Dim.saturatedAdd(nowMs, RetryBackoff.delayMs(config, runId, leaf.path, leaf.attempt));
+        leaf.awaitRetry(outcome, lost, notBefore, nowMs);
+        backingOff.add(leaf);
+        betweenAttempts.put(leaf.path, leaf);
+        for (GroupNode a = leaf.spec.parent; a != null; a = a.parent) {
+            a.leafCounts[Status.RUNNING.ordinal()]--;
+            a.leafCounts[Status.PENDING.ordinal()]++;
+            out.changed(a, nowMs);
+        }
+    }
+
+    /** Ends a leaf waiting for a retry below a halted node; the halt settles the nodes afterwards. */
+    private void cancelRetry(LiveLeaf leaf, String cancelled, long nowMs) {
+        betweenAttempts.remove(leaf.path);
+        String reason = leaf.describe(cancelled + "; " + leaf.lastOutcome);
+        leaf.updatedAtMs = nowMs;
+        countLeafEnd(leaf.spec.parent, leaf.ordinal, Status.PENDING, Status.CANCELLED, cancelled,
+                leaf.entry(runId, mode, Status.CANCELLED, reason), nowMs);
+    }
+
     // ------------------------------------------------------------------------------------------------- usage
 
     private void charge(LiveLeaf leaf, UsageEvent event, long nowMs) {
@@ -367,7 +508,15 @@ public final class RunLedger {
             outTokens = Math.max(0, outTokens);
             steps = Math.max(0, steps);
         }
-        long[] u = Dim.amounts(in, outTokens, steps);
+        spend(leaf, Dim.amounts(in, outTokens, steps), true, nowMs);
+    }
+
+    /**
+     * Charges {@code u} to the leaf and its ancestors, taking it out of the attempt's grant (and so out of the
+     * reservations) as far as the grant covers it. {@code reported}: usage its worker reported, else what a lost
+     * attempt is charged beyond that (always within the grant).
+     */
+    private void spend(LiveLeaf leaf, long[] u, boolean reported, long nowMs) {
         boolean any = false;
         for (Dim d : Dim.ALL) {
             int i = d.ordinal();
@@ -383,7 +532,9 @@ public final class RunLedger {
                     leaf.noteFault("reported " + (u[i] - released) + " beyond its grant of " + d.field + " " + leaf.grant[i]);
                 }
             }
-            leaf.attemptSpent[i] = Dim.saturatedAdd(leaf.attemptSpent[i], u[i]);
+            if (reported) {
+                leaf.attemptSpent[i] = Dim.saturatedAdd(leaf.attemptSpent[i], u[i]);
+            }
             leaf.spent[i] = Dim.saturatedAdd(leaf.spent[i], u[i]);
             for (GroupNode a = leaf.spec.parent; a != null; a = a.parent) {
                 a.spent[i] = Dim.saturatedAdd(a.spent[i], u[i]);
@@ -414,12 +565,22 @@ public final class RunLedger {
         }
     }
 
-    /** Ends the attempt: refund, free the slot, learn, and record the leaf's status. */
+    /**
+     * Ends the attempt: charge a lost one, refund, free the slot, learn, then either schedule the leaf's next
+     * attempt or record its status.
+     */
     private void end(LiveLeaf leaf, UsageEvent event, long nowMs) {
         Status status = event.status();
         if (status == null || !status.isTerminal() || status == Status.REJECTED) {
             leaf.noteFault("final event with status " + (status == null ? "null" : status.wire()) + " taken as failed");
             status = Status.FAILED;
+        }
+        String lostNote = null;
+        if (status == Status.LOST) {
+            // What the dead delivery spent is unknown: STRICT charges all of the grant it may have used.
+            long[] extra = mode == Mode.STRICT ? leaf.lostCharge() : new long[Dim.COUNT];
+            lostNote = leaf.lostNote(extra, mode == Mode.STRICT);
+            spend(leaf, extra, false, nowMs);
         }
         inFlight.remove(leaf.path);
         GroupNode parent = leaf.spec.parent;
@@ -444,16 +605,39 @@ public final class RunLedger {
             parent.probe = null;
         }
         leaf.updatedAtMs = nowMs;
-        String reason = leaf.reason(status, event.error());
-        // Retries (max_attempts, a later issue) drop in here: a failed attempt with attempts left keeps its
-        // LiveLeaf, re-queues under its parent and starts attempt + 1 with a fresh grant.
-        leafEnded(parent, leaf.ordinal, Status.RUNNING, status, leaf.path + ": " + reason,
-                leaf.entry(runId, mode, status, reason), nowMs);
+        // A worker's own cancel with no halt above means its worker shut down: not the leaf's failure, tried again.
+        boolean shutdown = status == Status.CANCELLED && !parent.closed;
+        boolean retriable = status == Status.FAILED || status == Status.LOST || shutdown;
+        if (retriable && !parent.closed && leaf.attempt < leaf.maxAttempts) {
+            String outcome = status == Status.LOST ? lostNote
+                    : leaf.outcome(shutdown ? "cancelled by its worker (not halted)" : "failed", event.error());
+            scheduleRetry(leaf, outcome, status == Status.LOST, nowMs);
+            return;
+        }
+        Status to = status;
+        String reason;
+        if (status == Status.LOST && parent.closed) {
+            to = parent.closedLeafStatus; // as its worker would have reported had it lived to see the halt
+            reason = leaf.describe(parent.closedReason + "; " + lostNote);
+        } else if (status == Status.LOST) {
+            to = Status.FAILED;
+            reason = leaf.reason(Status.FAILED, event.error(), lostNote);
+        } else {
+            reason = leaf.reason(status, event.error(), null);
+        }
+        leafEnded(parent, leaf.ordinal, Status.RUNNING, to, leaf.path + ": " + reason, leaf.entry(runId, mode, to, reason),
+                nowMs);
     }
 
     /** A leaf below {@code parent} ended (finished, refused): count it, and end the nodes it completes. */
     private void leafEnded(GroupNode parent, int ordinal, Status from, Status to, String childReason, LedgerEntry entry,
                            long nowMs) {
+        countLeafEnd(parent, ordinal, from, to, childReason, entry, nowMs);
+        settle(parent, nowMs);
+    }
+
+    private void countLeafEnd(GroupNode parent, int ordinal, Status from, Status to, String childReason,
+                              LedgerEntry entry, long nowMs) {
         for (GroupNode a = parent; a != null; a = a.parent) {
             a.leafCounts[from.ordinal()]--;
             a.leafCounts[to.ordinal()]++;
@@ -465,7 +649,6 @@ public final class RunLedger {
             leafEntries[ordinal] = entry;
         }
         out.leafEntries.add(entry);
-        settle(parent, nowMs);
     }
 
     // ------------------------------------------------------------------------------------------------- halts
@@ -480,10 +663,18 @@ public final class RunLedger {
                 continue; // halted before: nothing pending below it
             }
             g.closed = true;
+            g.closedReason = cancelled;
+            g.closedLeafStatus = cause.haltStatus();
             g.paused = false;
             long n = 0;
             for (Child c : g.children) {
-                if (c instanceof LeafSpec spec && spec.hasPending()) {
+                if (!(c instanceof LeafSpec spec)) {
+                    continue;
+                }
+                for (LiveLeaf due = spec.pollDueRetry(); due != null; due = spec.pollDueRetry()) {
+                    cancelRetry(due, cancelled, nowMs);
+                }
+                if (spec.pending() > 0) {
                     if (leafEntries != null) {
                         for (int copy = spec.nextCopy; copy < spec.copies; copy++) {
                             LedgerEntry e = new LedgerEntry(runId, spec.path(copy), "leaf", mode, Status.CANCELLED,
@@ -505,6 +696,20 @@ public final class RunLedger {
                     out.changed(a, nowMs);
                 }
                 g.childEnded(Status.CANCELLED, cancelled);
+            }
+        }
+        if (!backingOff.isEmpty()) {
+            List<LiveLeaf> below = new ArrayList<>();
+            for (LiveLeaf l : backingOff) {
+                int gi = l.spec.parent.index;
+                if (gi >= node.index && gi < end) {
+                    below.add(l);
+                }
+            }
+            below.sort(Comparator.comparingInt(l -> l.ordinal));
+            backingOff.removeAll(below);
+            for (LiveLeaf l : below) {
+                cancelRetry(l, cancelled, nowMs);
             }
         }
         out.changed(node, nowMs);
@@ -590,6 +795,10 @@ public final class RunLedger {
         LiveLeaf live = inFlight.get(path);
         if (live != null) {
             return live.entry(runId, mode, Status.RUNNING, null);
+        }
+        LiveLeaf waiting = betweenAttempts.get(path);
+        if (waiting != null) {
+            return waiting.entry(runId, mode, Status.PENDING, waiting.waitingReason());
         }
         return new LedgerEntry(runId, path, "leaf", mode, Status.PENDING, null, spec.leaf.budget(), Reservation.ZERO,
                 Usage.ZERO, Map.of(Status.PENDING, 1L), 0, startedAtMs);

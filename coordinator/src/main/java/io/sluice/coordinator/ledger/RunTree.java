@@ -42,7 +42,8 @@ final class RunTree {
 
     /**
      * @throws IllegalArgumentException for what schema validation should have refused (duplicate sibling ids,
-     *                                  negative limits, max_parallel below 1, more than 2^31−1 leaves)
+     *                                  negative limits, max_parallel or max_attempts below 1, more than 2^31−1
+     *                                  leaves)
      */
     static RunTree build(Workflow workflow, long startedAtMs) {
         Builder b = new Builder(startedAtMs);
@@ -108,6 +109,9 @@ final class RunTree {
                     openGroups++;
                 } else {
                     Leaf leaf = (Leaf) n;
+                    if (leaf.maxAttempts() != null && leaf.maxAttempts() < 1) {
+                        throw new IllegalArgumentException(path + ": max_attempts must be ≥ 1, got " + leaf.maxAttempts());
+                    }
                     if (leaves + Math.max(0, leaf.copies()) > Integer.MAX_VALUE) {
                         throw new IllegalArgumentException(path + ": a run may have at most " + Integer.MAX_VALUE + " leaves");
                     }

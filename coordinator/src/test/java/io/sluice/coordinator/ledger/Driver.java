@@ -71,9 +71,22 @@ final class Driver {
         return finish(path, used < need ? Status.BUDGET_EXCEEDED : Status.SUCCEEDED);
     }
 
+    /** The lost notice of another worker for the path's running attempt, with sequence number {@code seq}. */
+    Decisions lost(String path, long seq) {
+        LeafTask t = task(path);
+        running.remove(path);
+        return record(ledger.onUsage(new UsageEvent(t.runId(), path, t.attempt(), "worker-2", seq, 0, 0, 0, true,
+                Status.LOST, null, null, now), now));
+    }
+
+    /** A final event with an error, without usage. */
+    Decisions fail(String path, Status status, String error) {
+        return send(path, 0, 0, 0, true, status, error);
+    }
+
     Decisions send(String path, long in, long out, long steps, boolean isFinal, Status status, String error) {
         LeafTask t = task(path);
-        long seq = seqs.merge(path, 1L, Long::sum);
+        long seq = seqs.merge(path + "#" + t.attempt(), 1L, Long::sum);
         UsageEvent e = new UsageEvent(t.runId(), path, t.attempt(), "worker-1", seq, in, out, steps, isFinal, status,
                 error, null, now);
         if (isFinal) {

@@ -57,17 +57,21 @@ final class LedgerInvariants implements WorkerSim.Observer {
     }
 
     private final Mode mode;
+    private final LedgerConfig config;
     private final int receiptLeafLimit;
     final List<Group> groups = new ArrayList<>();
     final Map<String, Group> groupsByPath = new LinkedHashMap<>();
     final Map<String, Leaf> leaves = new HashMap<>();
     private final Map<String, Status> terminalSeen = new HashMap<>();
+    /** Leaf paths whose terminal entry was published. */
+    private final Set<String> leafEndsPublished = new HashSet<>();
     private boolean wasTerminal;
     private long totalLeaves;
 
-    LedgerInvariants(Workflow wf, Mode mode, int receiptLeafLimit) {
+    LedgerInvariants(Workflow wf, Mode mode, LedgerConfig config) {
         this.mode = mode;
-        this.receiptLeafLimit = receiptLeafLimit;
+        this.config = config;
+        this.receiptLeafLimit = config.receiptLeafLimit();
         Branch root = wf.asBranch();
         add(new Group(root.id(), root.budget(), null, root.leafMaxTokens()), root.nodes());
     }
@@ -124,10 +128,14 @@ final class LedgerInvariants implements WorkerSim.Observer {
         Set<String> seen = new HashSet<>();
         for (LedgerEntry e : d.entries()) {
             assertThat(seen.add(e.path())).as("%s: entry of %s twice in one call", at, e.path()).isTrue();
+            assertThat(e.status()).as("%s: status of %s", at, e.path()).isNotEqualTo(Status.LOST);
             if (groupsByPath.containsKey(e.path())) {
                 assertThat(e).as("%s: published entry of %s", at, e.path()).isEqualTo(ledger.entry(e.path()));
             } else {
                 assertThat(e.status().isTerminal()).as("%s: leaf entry %s", at, e).isTrue();
+                assertThat(leafEndsPublished.add(e.path())).as("%s: leaf %s ended twice", at, e.path()).isTrue();
+                assertThat(sim.running).as("%s: %s ended while in flight", at, e.path())
+                        .noneMatch(a -> a.task.path().equals(e.path()));
             }
         }
         Set<String> halted = new HashSet<>();
@@ -173,19 +181,21 @@ final class LedgerInvariants implements WorkerSim.Observer {
         }
 
         for (WorkerSim.Attempt a : sim.running) {
-            LedgerEntry e = ledger.entry(a.task.path());
-            assertThat(e).as("%s: entry of running %s", at, a.task.path()).isNotNull();
+            String path = a.task.path();
+            LedgerEntry e = ledger.entry(path);
+            assertThat(e).as("%s: entry of running %s", at, path).isNotNull();
             assertThat(e.status()).isEqualTo(Status.RUNNING);
             long[] reserved = amounts(e.reserved());
-            long[] spent = amounts(e.spent());
+            long[] accepted = {a.accepted[0] + a.accepted[1], a.accepted[0], a.accepted[1], a.accepted[2]};
             Long[] grant = grantOf(a.task.grant());
             for (int i = 0; i < 4; i++) {
-                assertThat(reserved[i]).as("%s: reserved of %s", at, a.task.path()).isGreaterThanOrEqualTo(0);
-                if (grant[i] != null) {
-                    assertThat(spent[i] + reserved[i]).as("%s: spent + reserved of %s vs grant", at, a.task.path())
-                            .isEqualTo(grant[i]);
-                }
+                long expected = grant[i] == null ? 0 : Math.max(0, grant[i] - accepted[i]);
+                assertThat(reserved[i]).as("%s: reserved[%d] of %s = its grant less its usage", at, i, path)
+                        .isEqualTo(expected);
             }
+            long[] owed = sim.charged.getOrDefault(path, new long[3]);
+            assertThat(e.spent()).as("%s: spent of %s = all its attempts' charges", at, path)
+                    .isEqualTo(new Usage(owed[0], owed[1], owed[2]));
         }
 
         for (LeafTask t : d.tasks()) {
@@ -198,6 +208,24 @@ final class LedgerInvariants implements WorkerSim.Observer {
     }
 
     private void checkTask(String at, LeafTask t, WorkerSim sim) {
+        Leaf def = leaves.get(t.path());
+        if (def != null) {
+            int maxAttempts = def.maxAttempts() == null ? config.maxAttempts() : def.maxAttempts();
+            assertThat(t.attempt()).as("%s: attempt of %s within max_attempts", at, t.path()).isBetween(1, maxAttempts);
+        }
+        if (t.attempt() > 1) {
+            // a retry: not before the backoff after its previous attempt ended
+            long[] ended = sim.lastFinalAt.get(t.path());
+            assertThat(ended).as("%s: %s retried without a final event", at, t.path()).isNotNull();
+            assertThat(ended[1]).isEqualTo(t.attempt() - 1);
+            assertThat(sim.lastFinal.get(t.path())).as("%s: retried after", at)
+                    .isIn(Status.FAILED, Status.LOST, Status.CANCELLED);
+            long capped = RetryBackoff.cappedMs(config.baseBackoff().toMillis(), config.maxBackoff().toMillis(),
+                    t.attempt() - 1);
+            assertThat(t.dispatchedAtMs()).as("%s: retry %s too early", at, t.path())
+                    .isGreaterThanOrEqualTo(ended[0] + capped / 2)
+                    .isGreaterThanOrEqualTo(ended[0] + RetryBackoff.delayMs(config, sim.ledger.runId(), t.path(), t.attempt() - 1));
+        }
         for (Halt h : sim.halts) {
             assertThat(h.covers(t.path())).as("%s: %s dispatched below halted %s", at, t.path(), h.path()).isFalse();
         }
@@ -267,14 +295,14 @@ final class LedgerInvariants implements WorkerSim.Observer {
             assertThat(byPath.get(g.path)).isEqualTo(e);
             assertThat(e.leaves()).doesNotContainKeys(Status.PENDING, Status.RUNNING);
             long[] spent = new long[3];
-            for (Map.Entry<String, long[]> u : sim.emitted.entrySet()) {
+            for (Map.Entry<String, long[]> u : sim.charged.entrySet()) {
                 if (u.getKey().startsWith(g.path + "/")) {
                     for (int i = 0; i < 3; i++) {
                         spent[i] += u.getValue()[i];
                     }
                 }
             }
-            assertThat(e.spent()).as("spent at %s = all usage emitted below it", g.path)
+            assertThat(e.spent()).as("spent at %s = all usage emitted below it (lost attempts: their charge)", g.path)
                     .isEqualTo(new Usage(spent[0], spent[1], spent[2]));
             if (haltedAs.containsKey(g.path)) {
                 assertThat(e.status()).as("status of halted %s", g.path).isEqualTo(haltedAs.get(g.path));
@@ -287,15 +315,25 @@ final class LedgerInvariants implements WorkerSim.Observer {
             }
         }
         if (listsLeaves) {
+            assertThat(leafEndsPublished).as("leaves whose end was published").hasSize((int) totalLeaves);
             for (String path : leaves.keySet()) {
                 LedgerEntry e = byPath.get(path);
-                long[] u = sim.emitted.getOrDefault(path, new long[3]);
+                long[] u = sim.charged.getOrDefault(path, new long[3]);
                 assertThat(e.spent()).as("spent of leaf %s", path).isEqualTo(new Usage(u[0], u[1], u[2]));
                 Grant g = sim.grants.get(path);
+                Long ownMax = leaves.get(path).budget().maxTokens();
+                int tries = sim.attempts.getOrDefault(path, 0);
                 if (g == null) {
                     assertThat(e.status()).as("never dispatched %s", path).isIn(Status.CANCELLED, Status.BUDGET_EXCEEDED);
-                } else if (mode == Mode.STRICT && g.maxTokens() != null) {
+                } else if (mode == Mode.STRICT && ownMax != null) {
+                    assertThat(e.spent().totalTokens()).as("spent of %s within its own max_tokens over all attempts", path)
+                            .isLessThanOrEqualTo(ownMax);
+                } else if (mode == Mode.STRICT && tries == 1 && g.maxTokens() != null) {
                     assertThat(e.spent().totalTokens()).as("spent of %s within its grant", path).isLessThanOrEqualTo(g.maxTokens());
+                }
+                if (tries > 1) {
+                    assertThat(e.reason()).as("reason of %s names its attempts", path)
+                            .containsAnyOf("after " + tries + " attempts", "attempt " + tries + " ");
                 }
             }
         }

@@ -17,7 +17,8 @@ import io.sluice.schemas.Node;
 import io.sluice.schemas.Workflow;
 
 /**
- * Random workflows for property tests: depth ≤ 4, fan-out ≤ 6, repeat ≤ 50, optional budgets on every node. The
+ * Random workflows for property tests: depth ≤ 4, fan-out ≤ 6, repeat ≤ 50, optional budgets on every node,
+ * optional {@code max_attempts} (1–4) on leaves. The
  * raw trees are then made valid the way schema validation demands — ids unique among siblings, every limit
  * narrowed to the tightest ancestor's — and kept small enough (≤ {@link #MAX_NODES} nodes, ≤ {@link #MAX_LEAVES}
  * leaves) for hundreds of tries per property.
@@ -62,8 +63,9 @@ final class RandomWorkflows {
         Arbitrary<Integer> repeat = Arbitraries.frequencyOf(
                 Tuple.of(4, Arbitraries.just(1)), Tuple.of(4, Arbitraries.integers().between(2, 10)),
                 Tuple.of(2, Arbitraries.integers().between(11, 50)));
-        return Combinators.combine(leafBudgets(), repeat)
-                .as((b, n) -> (Node) new Leaf("l", b, "simulated", null, n, null));
+        Arbitrary<Integer> maxAttempts = Arbitraries.integers().between(1, 4).injectNull(0.6);
+        return Combinators.combine(leafBudgets(), repeat, maxAttempts)
+                .as((b, n, tries) -> (Node) new Leaf("l", b, "simulated", null, n, tries));
     }
 
     private static Arbitrary<Branch> branch(int depth, int minChildren) {
@@ -102,7 +104,7 @@ final class RandomWorkflows {
                 Leaf leaf = (Leaf) n;
                 int repeat = Math.min(leaf.copies(), MAX_LEAVES - c.leaves);
                 c.leaves += repeat;
-                out.add(new Leaf("l" + i, b, leaf.executor(), leaf.input(), repeat, null));
+                out.add(new Leaf("l" + i, b, leaf.executor(), leaf.input(), repeat, leaf.maxAttempts()));
             }
         }
         return out;

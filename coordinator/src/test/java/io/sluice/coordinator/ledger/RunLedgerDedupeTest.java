@@ -9,6 +9,8 @@ import static io.sluice.coordinator.ledger.Trees.workflow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -119,6 +121,11 @@ class RunLedgerDedupeTest {
 
     @Test
     void shouldTakeAFinalEventWithANonTerminalStatusAsFailed() {
+        // given: no retries
+        d = Driver.of(strict(workflow("w", tokens(1000), 100L, leaf("a"))),
+                new LedgerConfig(1.25, 0.5, 1000, 1, Duration.ZERO, Duration.ZERO));
+        d.begin();
+
         // when
         d.raw(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 3, 0, 1, true, Status.RUNNING, null, null, 0));
 

@@ -10,6 +10,7 @@ import static io.sluice.coordinator.ledger.Trees.workflow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -82,6 +83,9 @@ class RunLedgerLifecycleTest {
         Workflow zeroParallel = workflow("w", Budget.NONE.withMaxParallel(0), leaf("a"));
         assertThatThrownBy(() -> RunLedger.create(strict(zeroParallel), LedgerConfig.defaults(), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("w: max_parallel must be ≥ 1, got 0");
+        Workflow noAttempts = workflow("w", NONE, new Leaf("a", NONE, "simulated", null, 1, 0));
+        assertThatThrownBy(() -> RunLedger.create(strict(noAttempts), LedgerConfig.defaults(), 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("w/a: max_attempts must be ≥ 1, got 0");
         Workflow negative = workflow("w", NONE, leaf("a", tokens(-1)));
         assertThatThrownBy(() -> RunLedger.create(strict(negative), LedgerConfig.defaults(), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("w/a: max_tokens must be ≥ 0, got -1");
@@ -186,6 +190,16 @@ class RunLedgerLifecycleTest {
     @Test
     void shouldDefaultAndValidateTheConfigNamingTheField() {
         assertThat(LedgerConfig.defaults()).isEqualTo(new LedgerConfig(1.25, 0.5, 1000));
+        assertThat(LedgerConfig.defaults()).isEqualTo(new LedgerConfig(1.25, 0.5, 1000, 3, Duration.ofMillis(200),
+                Duration.ofSeconds(10)));
+        Duration ms = Duration.ofMillis(1);
+        assertThatThrownBy(() -> new LedgerConfig(1.0, 1.0, 1, 0, ms, ms)).hasMessageContaining("maxAttempts");
+        assertThatThrownBy(() -> new LedgerConfig(1.0, 1.0, 1, 1, null, ms)).hasMessageContaining("baseBackoff");
+        assertThatThrownBy(() -> new LedgerConfig(1.0, 1.0, 1, 1, ms.negated(), ms)).hasMessageContaining("baseBackoff");
+        assertThatThrownBy(() -> new LedgerConfig(1.0, 1.0, 1, 1, ms, null)).hasMessageContaining("maxBackoff");
+        assertThatThrownBy(() -> new LedgerConfig(1.0, 1.0, 1, 1, ms.multipliedBy(2), ms)).hasMessageContaining("maxBackoff");
+        assertThatThrownBy(() -> new LedgerConfig(1.0, 1.0, 1, 1, ms, Duration.ofSeconds(Long.MAX_VALUE)))
+                .hasMessageContaining("maxBackoff");
         assertThatThrownBy(() -> new LedgerConfig(0.9, 0.5, 1)).hasMessageContaining("estimateMargin");
         assertThatThrownBy(() -> new LedgerConfig(Double.NaN, 0.5, 1)).hasMessageContaining("estimateMargin");
         assertThatThrownBy(() -> new LedgerConfig(Double.POSITIVE_INFINITY, 0.5, 1)).hasMessageContaining("estimateMargin");

@@ -2,6 +2,7 @@ package io.sluice.coordinator.ledger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.Map;
 
 import net.jqwik.api.Arbitraries;
@@ -24,8 +25,9 @@ import io.sluice.schemas.Submission;
 import io.sluice.schemas.Workflow;
 
 /**
- * Property tests of the budget engine over random trees, budgets, needs, interleavings, duplicates and clock jumps.
- * Every call is checked by {@link LedgerInvariants}; the end of every run once more.
+ * Property tests of the budget engine over random trees, budgets, needs, interleavings, duplicates and clock jumps,
+ * with workers that fail, shut down and die (their attempts reported lost, their late events ignored), and leaves
+ * retried. Every call is checked by {@link LedgerInvariants}; the end of every run once more.
  */
 class RunLedgerPropertyTest {
 
@@ -42,29 +44,37 @@ class RunLedgerPropertyTest {
                         Arbitraries.doubles().between(1.0, 3.0),
                         Arbitraries.doubles().between(0.01, 1.0),
                         Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(LedgerConfig.DEFAULT_RECEIPT_LEAF_LIMIT)),
-                                Tuple.of(1, Arbitraries.integers().between(0, 60))))
-                .as(LedgerConfig::new);
+                                Tuple.of(1, Arbitraries.integers().between(0, 60))),
+                        Arbitraries.integers().between(1, 4),
+                        Arbitraries.longs().between(0, 300),
+                        Arbitraries.longs().between(0, 2000))
+                .as((margin, fraction, receiptLimit, maxAttempts, baseMs, extraMs) -> new LedgerConfig(margin, fraction,
+                        receiptLimit, maxAttempts, Duration.ofMillis(baseMs), Duration.ofMillis(baseMs + extraMs)));
     }
 
     private static WorkerSim simulate(Workflow wf, Mode mode, long seed, WorkerSim.Observer observer) {
-        return simulate(wf, mode, seed, LedgerConfig.defaults(), observer);
+        return simulate(wf, mode, seed, LedgerConfig.defaults(), WorkerSim.Options.defaults(), observer);
     }
 
-    private static WorkerSim simulate(Workflow wf, Mode mode, long seed, LedgerConfig config, WorkerSim.Observer observer) {
+    private static WorkerSim simulate(Workflow wf, Mode mode, long seed, LedgerConfig config, WorkerSim.Options options,
+                                      WorkerSim.Observer observer) {
         RunLedger ledger = RunLedger.create(new Submission("run-p", mode, wf), config, WorkerSim.START);
-        WorkerSim sim = new WorkerSim(ledger, seed, path -> RandomWorkflows.need(seed, path), WorkerSim.Options.defaults(),
-                observer);
+        WorkerSim sim = new WorkerSim(ledger, seed, path -> RandomWorkflows.need(seed, path), options, observer);
         sim.run(MAX_CALLS);
         return sim;
     }
 
-    private static WorkerSim checked(Workflow wf, Mode mode, long seed) {
-        return checked(wf, mode, seed, LedgerConfig.defaults());
+    private static WorkerSim checked(Workflow wf, Mode mode, long seed, WorkerSim.Options options) {
+        return checked(wf, mode, seed, LedgerConfig.defaults(), options);
     }
 
     private static WorkerSim checked(Workflow wf, Mode mode, long seed, LedgerConfig config) {
-        LedgerInvariants invariants = new LedgerInvariants(wf, mode, config.receiptLeafLimit());
-        WorkerSim sim = simulate(wf, mode, seed, config, invariants);
+        return checked(wf, mode, seed, config, WorkerSim.Options.defaults());
+    }
+
+    private static WorkerSim checked(Workflow wf, Mode mode, long seed, LedgerConfig config, WorkerSim.Options options) {
+        LedgerInvariants invariants = new LedgerInvariants(wf, mode, config);
+        WorkerSim sim = simulate(wf, mode, seed, config, options, invariants);
         invariants.checkEnd(sim);
         return sim;
     }
@@ -78,6 +88,12 @@ class RunLedgerPropertyTest {
         Statistics.label("timed out").collect(sim.halts.stream().anyMatch(h -> h.status() == Status.TIMED_OUT));
         Statistics.label("leaf budget_exceeded").collect(leaves.containsKey(Status.BUDGET_EXCEEDED));
         Statistics.label("duplicates sent").collect(sim.duplicatesSent > 0);
+        Statistics.label("attempt lost").collect(sim.lostSent > 0);
+        Statistics.label("late event after lost").collect(sim.lateSent > 0);
+        Statistics.label("leaf retried").collect(sim.attempts.values().stream().anyMatch(n -> n > 1));
+        Statistics.label("retry cancelled by halt").collect(sim.history.stream().flatMap(d -> d.entries().stream())
+                .anyMatch(e -> e.kind().equals("leaf") && e.status() == Status.CANCELLED && e.reason().startsWith("halted: ")
+                        && e.reason().contains("; attempt ")));
     }
 
     private static void requireCoverage() {
@@ -85,6 +101,12 @@ class RunLedgerPropertyTest {
         Statistics.label("timed out").coverage(c -> c.check(true).percentage(p -> p >= 3));
         Statistics.label("leaf budget_exceeded").coverage(c -> c.check(true).percentage(p -> p >= 20));
         Statistics.label("leaves").coverage(c -> c.check("51+").percentage(p -> p >= 10));
+        // Seen about 19 / 4 / 10 / 6 % in strict mode (more in optimistic): strict retries are often refused, a lost
+        // attempt having used up the leaf's own limit, or cancelled by a halt.
+        Statistics.label("attempt lost").coverage(c -> c.check(true).percentage(p -> p >= 10));
+        Statistics.label("late event after lost").coverage(c -> c.check(true).percentage(p -> p >= 1.5));
+        Statistics.label("leaf retried").coverage(c -> c.check(true).percentage(p -> p >= 5));
+        Statistics.label("retry cancelled by halt").coverage(c -> c.check(true).percentage(p -> p >= 2));
     }
 
     @Property(tries = 600)
@@ -114,21 +136,57 @@ class RunLedgerPropertyTest {
     }
 
     @Property(tries = 200)
-    void strictModeWithoutBudgetsEndsEveryLeafAsItsWorkerDid(@ForAll("workflows") Workflow wf, @ForAll long seed) {
+    void strictModeWithoutBudgetsEndsEveryLeafAsItsNeedSaysWithReliableWorkers(@ForAll("workflows") Workflow wf,
+                                                                              @ForAll long seed) {
         // given: the same trees with every token and step limit (and every timeout) removed
-        Workflow unlimited = new Workflow(wf.id(), onlyParallel(wf.budget()), null, wf.nodes().stream().map(RunLedgerPropertyTest::unlimited).toList());
+        Workflow unlimited = withoutLimits(wf);
 
         // when
-        WorkerSim sim = checked(unlimited, Mode.STRICT, seed);
+        WorkerSim sim = checked(unlimited, Mode.STRICT, seed, WorkerSim.Options.reliable());
 
-        // then: nothing is refused, cancelled or halted: each leaf ends as its need says
+        // then: nothing is refused, cancelled or halted: each leaf ends as its need says, a failing one after all
+        // its attempts
         assertThat(sim.halts).isEmpty();
         for (LedgerEntry e : sim.ledger.receipt().nodes()) {
             if (e.kind().equals("leaf")) {
-                Status expected = RandomWorkflows.need(seed, e.path()).fails() ? Status.FAILED : Status.SUCCEEDED;
-                assertThat(e.status()).as("%s", e).isEqualTo(expected);
+                boolean fails = RandomWorkflows.need(seed, e.path()).fails();
+                assertThat(e.status()).as("%s", e).isEqualTo(fails ? Status.FAILED : Status.SUCCEEDED);
+                int tries = sim.attempts.get(e.path());
+                assertThat(tries).as("attempts of %s", e.path()).isEqualTo(fails ? maxAttempts(unlimited, e.path()) : 1);
             }
         }
+    }
+
+    @Property(tries = 200)
+    void strictModeWithoutBudgetsEndsEveryLeafAsItsLastAttemptDid(@ForAll("workflows") Workflow wf, @ForAll long seed) {
+        // given: no limits, workers that fail, shut down and die
+        Workflow unlimited = withoutLimits(wf);
+
+        // when
+        WorkerSim sim = checked(unlimited, Mode.STRICT, seed, WorkerSim.Options.defaults());
+
+        // then: a leaf ends as its last attempt did (lost: failed); it was retried until it could end otherwise
+        assertThat(sim.halts).isEmpty();
+        for (LedgerEntry e : sim.ledger.receipt().nodes()) {
+            if (e.kind().equals("leaf")) {
+                Status last = sim.lastFinal.get(e.path());
+                assertThat(e.status()).as("%s", e).isEqualTo(last == Status.LOST ? Status.FAILED : last);
+                if (e.status() != Status.SUCCEEDED) {
+                    assertThat(sim.attempts.get(e.path())).as("attempts of %s", e).isEqualTo(maxAttempts(unlimited, e.path()));
+                }
+            }
+        }
+    }
+
+    /** The leaf's max_attempts, or the default of {@link LedgerConfig#defaults()}. */
+    private static int maxAttempts(Workflow wf, String path) {
+        Integer own = new LedgerInvariants(wf, Mode.STRICT, LedgerConfig.defaults()).leaves.get(path).maxAttempts();
+        return own == null ? LedgerConfig.DEFAULT_MAX_ATTEMPTS : own;
+    }
+
+    private static Workflow withoutLimits(Workflow wf) {
+        return new Workflow(wf.id(), onlyParallel(wf.budget()), null,
+                wf.nodes().stream().map(RunLedgerPropertyTest::unlimited).toList());
     }
 
     private static Budget onlyParallel(Budget b) {

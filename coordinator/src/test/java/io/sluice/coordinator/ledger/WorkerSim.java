@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Function;
@@ -14,6 +15,7 @@ import java.util.function.Function;
 import io.sluice.schemas.Grant;
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.LeafTask;
+import io.sluice.schemas.Mode;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.UsageEvent;
 
@@ -25,6 +27,15 @@ import io.sluice.schemas.UsageEvent;
  * attempt, sometimes time jumps forward and the ledger is ticked. Halted attempts stop (reporting a last partial
  * step on their final event, which must still be charged); attempts past their deadline end timed_out.
  *
+ * <p>Workers also go wrong: an executor fails now and then (a transient failure, unlike a need that always
+ * fails), a worker shuts down and reports its attempt cancelled, and a worker dies mid-attempt — the steps it had
+ * already done are partly delivered before the lost notice that another worker sends later, partly after it (late
+ * events of a worker that was only slow, to be ignored), partly never. When nothing is in flight (only retries
+ * backing off), time jumps to the ledger's {@link RunLedger#nextDeadlineMs()}.
+ *
+ * <p>It keeps what the ledger must have charged: per leaf path, the usage of its attempts that the ledger accepted,
+ * plus for each lost attempt what strict mode charges beyond that ({@link #expectedLostExtra}).
+ *
  * <p>After every call the {@link Observer} sees the decisions, so invariants are checked at every step.
  */
 final class WorkerSim {
@@ -34,16 +45,25 @@ final class WorkerSim {
     }
 
     /**
-     * @param duplicateRate     chance per call of re-sending an old event (or a forged unknown one)
+     * @param duplicateRate     chance per call of re-sending an old event (or a forged unknown one, or a late one)
      * @param tickRate          chance per call of letting time jump and ticking the ledger
      * @param maxTickMs         largest time jump
      * @param maxEventDelayMs   largest time between two events
      * @param partialFinalRate  chance that a stopped attempt reports a last partial step on its final event
+     * @param deathRate         chance per event of a running attempt that its worker dies instead
+     * @param failRate          chance per step that the executor fails (transiently)
+     * @param shutdownRate      chance per step that the worker shuts down, reporting the attempt cancelled
      */
-    record Options(double duplicateRate, double tickRate, long maxTickMs, long maxEventDelayMs, double partialFinalRate) {
+    record Options(double duplicateRate, double tickRate, long maxTickMs, long maxEventDelayMs, double partialFinalRate,
+                   double deathRate, double failRate, double shutdownRate) {
 
         static Options defaults() {
-            return new Options(0.08, 0.04, 500, 25, 0.5);
+            return new Options(0.08, 0.04, 500, 25, 0.5, 0.05, 0.04, 0.015);
+        }
+
+        /** Workers that never fail, die or shut down on their own. */
+        static Options reliable() {
+            return new Options(0.08, 0.04, 500, 25, 0.5, 0, 0, 0);
         }
     }
 
@@ -61,17 +81,33 @@ final class WorkerSim {
     private final Observer observer;
 
     long now = START;
+    /** Attempts the ledger has in flight: running ones, and dead ones whose lost notice is not sent yet. */
     final List<Attempt> running = new ArrayList<>();
+    /** "path#attempt" of every dispatched attempt. */
     final Set<String> dispatched = new HashSet<>();
+    /** Attempts dispatched per leaf path. */
+    final Map<String, Integer> attempts = new HashMap<>();
     final List<Halt> halts = new ArrayList<>();
     final List<Decisions> history = new ArrayList<>();
-    /** Usage the ledger accepted, per leaf path: {input, output, steps}. */
+    /** Usage the ledger accepted, per leaf path over all its attempts: {input, output, steps}. */
     final Map<String, long[]> emitted = new HashMap<>();
-    /** Grants of every dispatched attempt, by path. */
+    /** What the ledger must have charged per leaf path: accepted usage plus the extra charge of lost attempts. */
+    final Map<String, long[]> charged = new HashMap<>();
+    /** Grants of the last dispatched attempt, by path. */
     final Map<String, Grant> grants = new HashMap<>();
+    /** The status of the last final event sent per path (lost included). */
+    final Map<String, Status> lastFinal = new HashMap<>();
+    /** When the last final event of a path was sent, and for which attempt. */
+    final Map<String, long[]> lastFinalAt = new HashMap<>();
     private final List<UsageEvent> sent = new ArrayList<>();
+    /** Events of lost attempts still to come, or lost notices sent a second time: all must be ignored. */
+    private final List<UsageEvent> late = new ArrayList<>();
     long duplicatesSent;
     int receipts;
+    int lostSent;
+    int lateSent;
+    int transientFailures;
+    int shutdowns;
 
     WorkerSim(RunLedger ledger, long seed, Function<String, Need> needs, Options options, Observer observer) {
         this.ledger = ledger;
@@ -87,9 +123,15 @@ final class WorkerSim {
         final Need need;
         /** What is left of the grant: tokens, input, output, steps (Long.MAX_VALUE where unlimited). */
         final long[] left = new long[4];
+        /** Usage of this attempt the ledger accepted: input, output, steps. */
+        final long[] accepted = new long[3];
         long seq;
         int stepsDone;
         Status pendingFinal;
+        String pendingError;
+        /** Its worker died: it sends nothing more itself; the held-back events and a lost notice are to come. */
+        boolean dead;
+        final List<UsageEvent> heldBack = new ArrayList<>();
 
         Attempt(LeafTask task) {
             this.task = task;
@@ -112,13 +154,22 @@ final class WorkerSim {
                 return event(new long[3], true, Status.TIMED_OUT, "deadline passed");
             }
             if (pendingFinal != null) {
-                return event(new long[3], true, pendingFinal, null);
+                return event(new long[3], true, pendingFinal, pendingError);
             }
             if (stepsDone == need.steps()) {
                 return event(new long[3], true, need.fails() ? Status.FAILED : Status.SUCCEEDED, need.fails() ? "boom" : null);
             }
             if (left[3] == 0) {
                 return event(new long[3], true, Status.BUDGET_EXCEEDED, "out of steps");
+            }
+            double r = random.nextDouble();
+            if (r < options.failRate()) {
+                transientFailures++;
+                return event(new long[3], true, Status.FAILED, "executor crashed");
+            }
+            if (r < options.failRate() + options.shutdownRate()) {
+                shutdowns++;
+                return event(new long[3], true, Status.CANCELLED, "worker shutting down");
             }
             long[] u = step(false);
             if (u[0] < need.inPerStep() || u[1] < need.outPerStep()) {
@@ -145,6 +196,60 @@ final class WorkerSim {
             return new UsageEvent(task.runId(), task.path(), task.attempt(), "sim-" + (task.path().hashCode() & 7), ++seq,
                     u[0], u[1], u[2], isFinal, status, error, null, now);
         }
+
+        /** The worker dies: up to two more steps are done whose events are not delivered yet. */
+        void die() {
+            dead = true;
+            int more = random.nextInt(3);
+            for (int i = 0; i < more; i++) {
+                UsageEvent e = next();
+                if (e.isFinal()) {
+                    break; // it died before sending its final event
+                }
+                heldBack.add(e);
+            }
+        }
+
+        /** The notice of another worker that received this attempt again and did not run it. */
+        UsageEvent lostNotice() {
+            long noticeSeq = switch (random.nextInt(3)) {
+                case 0 -> 0;
+                case 1 -> seq + 1;
+                default -> 1 + random.nextInt(1000);
+            };
+            return new UsageEvent(task.runId(), task.path(), task.attempt(), "sim-redelivery", noticeSeq, 0, 0, 0, true,
+                    Status.LOST, "redelivered after its worker died", null, now);
+        }
+    }
+
+    /**
+     * What the ledger charges a lost attempt beyond the {@code reported} usage (input, output, steps) it accepted:
+     * nothing in optimistic mode; in strict mode, in every dimension its grant limits, what is left of the grant —
+     * the tokens remainder as limited input/output first, the rest as the unlimited one of the two.
+     */
+    static long[] expectedLostExtra(Mode mode, Grant grant, long[] reported) {
+        if (mode == Mode.OPTIMISTIC) {
+            return new long[3];
+        }
+        Long leftT = left(grant.maxTokens(), reported[0] + reported[1]);
+        Long leftI = left(grant.maxInputTokens(), reported[0]);
+        Long leftO = left(grant.maxOutputTokens(), reported[1]);
+        Long leftS = left(grant.maxSteps(), reported[2]);
+        long in = leftI == null ? 0 : leftT == null ? leftI : Math.min(leftI, leftT);
+        long out = leftO == null ? 0 : leftT == null ? leftO : Math.min(leftO, leftT - in);
+        if (leftT != null) {
+            long rest = leftT - in - out;
+            if (leftI == null) {
+                in += rest;
+            } else if (leftO == null) {
+                out += rest;
+            }
+        }
+        return new long[] {in, out, leftS == null ? 0 : leftS};
+    }
+
+    private static Long left(Long grant, long used) {
+        return grant == null ? null : Math.max(0, grant - used);
     }
 
     /** Runs the ledger to its end; fails if it does not end within {@code maxCalls} calls. */
@@ -153,8 +258,15 @@ final class WorkerSim {
         int calls = 0;
         while (!ledger.isTerminal()) {
             assertThat(++calls).as("calls before the run ended").isLessThanOrEqualTo(maxCalls);
-            assertThat(running).as("run %s is not terminal (%s) but nothing is in flight: stuck", ledger.runId(),
-                    ledger.status()).isNotEmpty();
+            if (running.isEmpty()) {
+                // Nothing in flight: only a retry backing off, or a deadline, can move the run on.
+                OptionalLong next = ledger.nextDeadlineMs();
+                assertThat(next).as("run %s is not terminal (%s) but nothing is in flight or due: stuck",
+                        ledger.runId(), ledger.status()).isPresent();
+                now = Math.max(now, next.getAsLong());
+                absorb("tick (idle)", ledger.onTick(now));
+                continue;
+            }
             double r = random.nextDouble();
             if (r < options.tickRate()) {
                 now += random.nextInt((int) options.maxTickMs() + 1);
@@ -164,43 +276,94 @@ final class WorkerSim {
             } else {
                 Attempt a = running.get(random.nextInt(running.size()));
                 now += random.nextInt((int) options.maxEventDelayMs() + 1);
-                UsageEvent e = a.next();
-                if (e.isFinal()) {
-                    running.remove(a);
+                if (a.dead) {
+                    if (!a.heldBack.isEmpty() && random.nextBoolean()) {
+                        deliver(a, a.heldBack.remove(0)); // delivered before the lost notice: charged as usual
+                    } else {
+                        sendLost(a);
+                    }
+                } else if (random.nextDouble() < options.deathRate()) {
+                    a.die();
+                } else {
+                    deliver(a, a.next());
                 }
-                long ignoredBefore = ledger.duplicatesIgnored();
-                Decisions d = ledger.onUsage(e, now);
-                assertThat(ledger.duplicatesIgnored()).as("fresh event ignored: %s", e).isEqualTo(ignoredBefore);
-                sent.add(e);
-                long[] total = emitted.computeIfAbsent(e.path(), p -> new long[3]);
-                total[0] += e.inputTokens();
-                total[1] += e.outputTokens();
-                total[2] += e.steps();
-                absorb("usage " + e.path() + " #" + e.seq() + (e.isFinal() ? " final " + e.status().wire() : ""), d);
             }
         }
     }
 
+    private void deliver(Attempt a, UsageEvent e) {
+        deliver(a, e, new long[3]);
+    }
+
+    /** Sends a fresh event of {@code a}, which must be accepted; {@code extra}: what a lost notice makes it owe. */
+    private void deliver(Attempt a, UsageEvent e, long[] extra) {
+        if (e.isFinal()) {
+            running.remove(a);
+            lastFinal.put(e.path(), e.status());
+            lastFinalAt.put(e.path(), new long[] {now, e.attempt()});
+        }
+        long ignoredBefore = ledger.duplicatesIgnored();
+        Decisions d = ledger.onUsage(e, now);
+        assertThat(ledger.duplicatesIgnored()).as("fresh event ignored: %s", e).isEqualTo(ignoredBefore);
+        sent.add(e);
+        long[] u = {e.inputTokens(), e.outputTokens(), e.steps()};
+        long[] total = emitted.computeIfAbsent(e.path(), p -> new long[3]);
+        long[] owed = charged.computeIfAbsent(e.path(), p -> new long[3]);
+        for (int i = 0; i < 3; i++) {
+            a.accepted[i] += u[i];
+            total[i] += u[i];
+            owed[i] += u[i] + extra[i];
+        }
+        absorb("usage " + e.path() + "#" + e.attempt() + " seq " + e.seq() + (e.isFinal() ? " final " + e.status().wire() : ""), d);
+    }
+
+    private void sendLost(Attempt a) {
+        UsageEvent notice = a.lostNotice();
+        long[] extra = expectedLostExtra(ledger.mode(), a.task.grant(), a.accepted);
+        lostSent++;
+        deliver(a, notice, extra);
+        // The dead worker was perhaps only slow: some of its held-back events still arrive, now too late.
+        for (UsageEvent e : a.heldBack) {
+            if (random.nextBoolean()) {
+                late.add(e);
+            }
+        }
+        a.heldBack.clear();
+        if (random.nextInt(4) == 0) {
+            late.add(notice); // a second notice for the same attempt
+        }
+    }
+
     private void sendDuplicate() {
-        UsageEvent old = sent.get(random.nextInt(sent.size()));
-        UsageEvent e = switch (random.nextInt(4)) {
-            case 0 -> new UsageEvent(old.runId(), old.path(), old.attempt() + 1, old.workerId(), old.seq() + 1, 5, 5, 1,
-                    old.isFinal(), old.status(), null, null, now);                         // an attempt never dispatched
-            case 1 -> new UsageEvent(old.runId(), old.path() + "x", old.attempt(), old.workerId(), 1, 5, 5, 1, false,
-                    Status.RUNNING, null, null, now);                                     // an unknown path
-            default -> old;                                                               // redelivered
-        };
+        UsageEvent e;
+        if (!late.isEmpty() && random.nextBoolean()) {
+            e = late.remove(random.nextInt(late.size()));
+            lateSent++;
+        } else {
+            UsageEvent old = sent.get(random.nextInt(sent.size()));
+            e = switch (random.nextInt(4)) {
+                case 0 -> new UsageEvent(old.runId(), old.path(), old.attempt() + 1000, old.workerId(), old.seq() + 1, 5, 5,
+                        1, old.isFinal(), old.status(), null, null, now);                 // an attempt never dispatched
+                case 1 -> new UsageEvent(old.runId(), old.path() + "x", old.attempt(), old.workerId(), 1, 5, 5, 1, false,
+                        Status.RUNNING, null, null, now);                                 // an unknown path
+                default -> old;                                                           // redelivered
+            };
+        }
         duplicatesSent++;
         long ignoredBefore = ledger.duplicatesIgnored();
         Decisions d = ledger.onUsage(e, now);
         assertThat(d.isEmpty()).as("decisions for duplicate %s", e).isTrue();
-        assertThat(ledger.duplicatesIgnored()).isEqualTo(ignoredBefore + 1);
-        absorb("duplicate " + e.path() + " #" + e.seq(), d);
+        assertThat(ledger.duplicatesIgnored()).as("ignored: %s", e).isEqualTo(ignoredBefore + 1);
+        absorb("duplicate " + e.path() + "#" + e.attempt() + " seq " + e.seq(), d);
     }
 
     private void absorb(String call, Decisions d) {
         for (LeafTask t : d.tasks()) {
-            assertThat(dispatched.add(t.path())).as("%s dispatched twice", t.path()).isTrue();
+            assertThat(dispatched.add(t.path() + "#" + t.attempt())).as("%s attempt %d dispatched twice", t.path(),
+                    t.attempt()).isTrue();
+            int before = attempts.getOrDefault(t.path(), 0);
+            assertThat(t.attempt()).as("attempt number of %s", t.path()).isEqualTo(before + 1);
+            attempts.put(t.path(), t.attempt());
             grants.put(t.path(), t.grant());
             running.add(new Attempt(t));
         }
@@ -212,7 +375,7 @@ final class WorkerSim {
         observer.afterCall(call, d, this);
     }
 
-    /** Attempts in flight below (or at) a node path. */
+    /** Attempts in flight (as the ledger sees them: dead ones too until their lost notice) below a node path. */
     int runningBelow(String path) {
         int n = 0;
         String prefix = path + "/";
