@@ -153,6 +153,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("share.coordinator.state.topic.num.partitions", "5");
         p.put("group.initial.rebalance.delay.ms", "0");
+        // Share groups on a development broker: a new worker gets tasks after ~1 s instead of ~5 s (heartbeat),
+        // and a SIGKILLed worker's partitions move to live members after 10 s instead of 45 s (session timeout)
+        // — until then tasks on partitions only the dead member held wait.
+        p.put("group.share.min.heartbeat.interval.ms", "500");
+        p.put("group.share.heartbeat.interval.ms", "1000");
+        p.put("group.share.min.session.timeout.ms", "6000");
+        p.put("group.share.session.timeout.ms", "10000");
         p.put("num.partitions", "1");
         p.put("auto.create.topics.enable", "false");
         // The cleaner's default dedupe buffer is 128 MiB of heap per thread: far too much for a demo broker.

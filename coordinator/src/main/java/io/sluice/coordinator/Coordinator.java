@@ -46,6 +46,7 @@ public final class Coordinator implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CompletableFuture<State> loopExit = new CompletableFuture<>();
     private KafkaConsumer<String, byte[]> consumer;
+    private KafkaConsumer<String, byte[]> restoreConsumer;
     private KafkaProducer<String, byte[]> producer;
     private CoordinatorLoop loop;
     private Thread thread;
@@ -61,8 +62,9 @@ public final class Coordinator implements AutoCloseable {
             throw new IllegalStateException("start: coordinator is " + state.get());
         }
         consumer = new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new ByteArrayDeserializer());
+        restoreConsumer = new KafkaConsumer<>(restoreConsumerProps(), new StringDeserializer(), new ByteArrayDeserializer());
         producer = new KafkaProducer<>(producerProps(), new StringSerializer(), new ByteArraySerializer());
-        loop = new CoordinatorLoop(config, consumer, producer, Clock.systemUTC(), registry);
+        loop = new CoordinatorLoop(config, consumer, restoreConsumer, producer, Clock.systemUTC(), registry);
         thread = new Thread(this::runLoop, "sluice-coordinator-loop");
         thread.setUncaughtExceptionHandler((t, e) -> log.error("uncaught in {}", t.getName(), e));
         thread.start();
@@ -127,6 +129,9 @@ public final class Coordinator implements AutoCloseable {
                 if (consumer != null) {
                     consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(timeout));
                 }
+                if (restoreConsumer != null) {
+                    restoreConsumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(timeout));
+                }
             } finally {
                 if (loop != null) {
                     loop.removeMeters();
@@ -146,6 +151,19 @@ public final class Coordinator implements AutoCloseable {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        // Range assignment gives one member the same partition numbers of submissions and usage: the runs it owns.
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, org.apache.kafka.clients.consumer.RangeAssignor.class.getName());
+        return p;
+    }
+
+    private Map<String, Object> restoreConsumerProps() {
+        Map<String, Object> p = new HashMap<>(config.clientProperties());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-coordinator-" + config.instanceId() + "-restore");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
         return p;
     }
 
@@ -157,6 +175,9 @@ public final class Coordinator implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
+        // A crashed coordinator's open transaction holds back read_committed readers (and the partition's next
+        // owner) until it times out: keep that short.
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
         return p;
     }

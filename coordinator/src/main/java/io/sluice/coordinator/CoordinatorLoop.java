@@ -27,6 +27,7 @@ import io.sluice.schemas.Json;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Rejection;
+import io.sluice.schemas.RunRecord;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
 import io.sluice.schemas.SubmissionValidator;
@@ -56,8 +57,11 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safety: one thread ({@code sluice-coordinator-loop}) owns the consumer, the producer and every
  * run's state. Other threads only call {@link #stop()}, which sets a flag and wakes the consumer up.
  *
- * <p>Not yet here (built with crash recovery): rebuilding run state from the ledger when a partition is
- * assigned; runs of a revoked partition are dropped from memory and a warning names them.
+ * <p>Runs are partitioned by run id, and the group's range assignment gives one coordinator the same partition
+ * number of submissions and usage. When it is assigned a partition it rebuilds that partition's unfinished runs
+ * from the committed ledger ({@link RunRecovery}) and resumes consuming at the committed offsets; when a
+ * partition is revoked (between two transactions, since the loop commits before it polls) it simply forgets
+ * those runs. A submission that arrives on a partition other than its run id's is forwarded there.
  */
 final class CoordinatorLoop implements Runnable {
 
@@ -68,6 +72,7 @@ final class CoordinatorLoop implements Runnable {
 
     private final CoordinatorConfig config;
     private final Consumer<String, byte[]> consumer;
+    private final RunRecovery recovery;
     private final Producer<String, byte[]> producer;
     private final SubmissionValidator validator;
     private final Clock clock;
@@ -94,10 +99,14 @@ final class CoordinatorLoop implements Runnable {
 
     private volatile boolean running = true;
 
-    CoordinatorLoop(CoordinatorConfig config, Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
-                    Clock clock, MeterRegistry registry) {
+    /** Runs restored on partition assignment: folded once (a tick) in the next iteration, to act on time passed. */
+    private final List<ActiveRun> restored = new ArrayList<>();
+
+    CoordinatorLoop(CoordinatorConfig config, Consumer<String, byte[]> consumer, Consumer<String, byte[]> restoreConsumer,
+                    Producer<String, byte[]> producer, Clock clock, MeterRegistry registry) {
         this.config = config;
         this.consumer = consumer;
+        this.recovery = new RunRecovery(restoreConsumer);
         this.producer = producer;
         this.clock = clock;
         this.registry = registry;
@@ -153,6 +162,12 @@ final class CoordinatorLoop implements Runnable {
                         onUsage(record, now, out);
                     }
                 }
+                for (ActiveRun active : restored) {
+                    if (runs.get(active.ledger().runId()) == active) {
+                        apply(active, active.ledger().onTick(now), out);
+                    }
+                }
+                restored.clear();
                 tickDeadlines(now, out);
                 if (!records.isEmpty() || !out.isEmpty()) {
                     publish(records, out);
@@ -193,15 +208,46 @@ final class CoordinatorLoop implements Runnable {
             submission = submission.withRunId("run-" + record.partition() + "-" + record.offset());
         }
         String runId = submission.runId();
+        int home = partition(Topics.SUBMISSIONS, runId);
+        if (record.partition() != home) {
+            // Everything about a run must live on the partition of its run id (usage, ledger and runs are
+            // partitioned so), or another coordinator would fold its usage. Forward it there, once.
+            out.add(new ProducerRecord<>(Topics.SUBMISSIONS, home, runId, Json.write(submission)));
+            log.info("run {} submitted on partition {}: forwarded to its partition {}", runId, record.partition(), home);
+            return;
+        }
         if (runs.containsKey(runId) || finishedRuns.containsKey(runId)) {
             reject(record, runId, List.of("run_id: a run with id '" + runId + "' was already submitted"), now, out);
             return;
         }
         RunLedger run = RunLedger.create(submission, config.ledger(), now);
-        ActiveRun active = new ActiveRun(run, submission.workflow().id(), record.partition());
+        ActiveRun active = new ActiveRun(run, submission, now, record.partition());
         runs.put(runId, active);
+        out.add(runRecord(active, false, now));
         log.info("run {} accepted ({} mode)", runId, submission.mode().wire());
         apply(active, run.begin(now), out);
+    }
+
+    private ProducerRecord<String, byte[]> runRecord(ActiveRun active, boolean finished, long now) {
+        String runId = active.ledger().runId();
+        RunRecord record = new RunRecord(runId, active.submission(), active.startedAtMs(), finished, now);
+        return new ProducerRecord<>(Topics.RUNS, partition(Topics.RUNS, runId), runId, Json.write(record));
+    }
+
+    /** Takes over the unfinished runs of a newly assigned partition, as of its committed ledger. */
+    private void restore(int partition) {
+        RunRecovery.PartitionState state = recovery.read(partition);
+        state.finished().forEach(id -> finishedRuns.put(id, Boolean.TRUE));
+        for (RunRecovery.Recovered r : state.unfinished()) {
+            if (runs.containsKey(r.run().runId())) {
+                continue;
+            }
+            RunLedger ledger = RunLedger.restore(r.run().submission(), r.run().startedAtMs(), r.entries().values(), config.ledger());
+            ActiveRun active = new ActiveRun(ledger, r.run().submission(), r.run().startedAtMs(), partition);
+            runs.put(r.run().runId(), active);
+            restored.add(active);
+            log.info("run {} restored from the ledger ({} entries) on partition {}", r.run().runId(), r.entries().size(), partition);
+        }
     }
 
     private void onUsage(ConsumerRecord<String, byte[]> record, long now, Outbox out) {
@@ -261,6 +307,7 @@ final class CoordinatorLoop implements Runnable {
         Receipt receipt = decisions.receipt();
         if (receipt != null) {
             out.add(new ProducerRecord<>(Topics.RESULTS, partition(Topics.RESULTS, runId), runId, Json.write(receipt)));
+            out.add(runRecord(active, true, receipt.finishedAtMs()));
             finish(runId, receipt);
         }
     }
@@ -326,15 +373,19 @@ final class CoordinatorLoop implements Runnable {
     }
 
     /** A run this coordinator folds, with what the loop needs to know about it. */
-    private record ActiveRun(RunLedger ledger, String rootPath, int partition) {
+    private record ActiveRun(RunLedger ledger, Submission submission, long startedAtMs, int partition) {
+
+        String rootPath() {
+            return submission.workflow().id();
+        }
 
         Usage spent() {
-            LedgerEntry root = ledger.entry(rootPath);
+            LedgerEntry root = ledger.entry(rootPath());
             return root == null || root.spent() == null ? Usage.ZERO : root.spent();
         }
 
         long reservedTokens() {
-            LedgerEntry root = ledger.entry(rootPath);
+            LedgerEntry root = ledger.entry(rootPath());
             return root == null || root.reserved() == null ? 0 : root.reserved().tokens();
         }
     }
@@ -372,6 +423,11 @@ final class CoordinatorLoop implements Runnable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             log.info("coordinator assigned {}", partitions);
+            for (TopicPartition tp : partitions) {
+                if (Topics.SUBMISSIONS.equals(tp.topic())) {
+                    restore(tp.partition());
+                }
+            }
         }
     }
 }

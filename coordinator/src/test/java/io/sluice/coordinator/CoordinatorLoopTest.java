@@ -45,6 +45,7 @@ class CoordinatorLoopTest {
     private static final int PARTITIONS = 3;
 
     private final MockConsumer<String, byte[]> consumer = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
+    private final MockConsumer<String, byte[]> restoreConsumer = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
     private MockProducer<String, byte[]> producer;
     private CoordinatorLoop loop;
     private Thread thread;
@@ -62,7 +63,7 @@ class CoordinatorLoopTest {
         Cluster cluster = new Cluster("c", List.of(node), infos, Set.of(), Set.of());
         producer = new MockProducer<>(cluster, true, null, new StringSerializer(), new ByteArraySerializer());
         CoordinatorConfig config = CoordinatorConfig.of("unused:9092", "test");
-        loop = new CoordinatorLoop(config, consumer, producer, Clock.systemUTC(), new SimpleMeterRegistry());
+        loop = new CoordinatorLoop(config, consumer, restoreConsumer, producer, Clock.systemUTC(), new SimpleMeterRegistry());
         List<TopicPartition> assigned = new ArrayList<>();
         Map<TopicPartition, Long> begin = new HashMap<>();
         for (String topic : List.of(Topics.SUBMISSIONS, Topics.USAGE)) {
@@ -74,6 +75,15 @@ class CoordinatorLoopTest {
             }
         }
         consumer.updateBeginningOffsets(begin);
+        // Nothing to recover: the runs and ledger topics are empty.
+        Map<TopicPartition, Long> empty = new HashMap<>();
+        for (String topic : List.of(Topics.RUNS, Topics.LEDGER)) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                empty.put(new TopicPartition(topic, p), 0L);
+            }
+        }
+        restoreConsumer.updateBeginningOffsets(empty);
+        restoreConsumer.updateEndOffsets(empty);
         consumer.schedulePollTask(() -> consumer.rebalance(assigned));
         thread = new Thread(loop, "test-coordinator-loop");
         thread.start();

@@ -13,10 +13,12 @@ import io.sluice.schemas.Receipt;
  *
  * @param tasks   attempts to publish to the tasks topic, in dispatch order
  * @param halts   subtrees whose leaves must stop
- * @param entries every workflow/branch node that changed in the call (once each, in document order), preceded by
- *                an entry per leaf that became terminal in the call — except leaves cancelled before they were ever
- *                dispatched in runs too large for leaf-level receipts: those are only counted, in their nodes'
- *                entries
+ * @param entries the latest entry of every node whose state changed in the call, once each: first the leaves that
+ *                ended in it (in the order they ended), then the leaves in flight or between attempts that changed
+ *                in it (dispatched, charged, scheduled for a retry or due for it; in the order of their first change),
+ *                then every workflow/branch that changed (in document order) — except leaves cancelled before they
+ *                were ever dispatched in runs too large for leaf-level receipts: those are only counted, in their
+ *                nodes' entries. Enough to restore the run from ({@link RunLedger#restore})
  * @param receipt non-null exactly once: in the result of the call in which the run became terminal
  */
 public record Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry> entries, Receipt receipt) {

@@ -56,6 +56,22 @@ enum Dim {
         return new Usage(s[INPUT.ordinal()], s[OUTPUT.ordinal()], s[STEPS.ordinal()]);
     }
 
+    /** Per dimension (tokens as input + output); zero when null. */
+    static long[] of(Usage u) {
+        return u == null ? new long[COUNT] : amounts(u.inputTokens(), u.outputTokens(), u.steps());
+    }
+
+    /** Per dimension; zero when null. */
+    static long[] of(Reservation r) {
+        return r == null ? new long[COUNT] : new long[] {r.tokens(), r.inputTokens(), r.outputTokens(), r.steps()};
+    }
+
+    /** Per dimension, {@link #UNLIMITED} where the grant sets no limit. */
+    static long[] of(Grant g) {
+        return new long[] {unboxed(g.maxTokens()), unboxed(g.maxInputTokens()), unboxed(g.maxOutputTokens()),
+                unboxed(g.maxSteps())};
+    }
+
     /** Sums that saturate instead of wrapping: a worker reporting absurd numbers must not flip a sign. */
     static long saturatedAdd(long a, long b) {
         long r = a + b;
@@ -73,5 +89,9 @@ enum Dim {
 
     private static Long boxed(long v) {
         return v == UNLIMITED ? null : v;
+    }
+
+    private static long unboxed(Long v) {
+        return v == null ? UNLIMITED : v;
     }
 }

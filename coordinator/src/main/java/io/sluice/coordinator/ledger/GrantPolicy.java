@@ -48,15 +48,15 @@ final class GrantPolicy {
             Long ownLimit = d.limit(own);
             if (ownLimit != null) {
                 desired[i] = ownLeft(ownLimit, spentBefore, i); // a leaf's own budget limits it across its attempts
-            } else if (d == Dim.TOKENS && parent.leafMaxTokens != null) {
-                desired[i] = Math.max(1, parent.leafMaxTokens);
-            } else if (parent.limitedOnPath[i]) {
+            } else if (learns(spec, d)) {
                 if (parent.learnedFrom > 0) {
                     desired[i] = parent.estimate(d, config.estimateMargin());
                 } else {
                     probeDim[i] = true;
                     needsProbe = true;
                 }
+            } else if (d == Dim.TOKENS && parent.leafMaxTokens != null) {
+                desired[i] = Math.max(1, parent.leafMaxTokens);
             } else {
                 desired[i] = Dim.UNLIMITED;
             }
@@ -124,6 +124,25 @@ final class GrantPolicy {
             grant[i] = desired[i] == Dim.UNLIMITED ? Dim.UNLIMITED : Math.min(desired[i], minHead[i]);
         }
         return new Dispatch(grant, needsProbe);
+    }
+
+    /**
+     * True when strict mode sizes the spec's grant in dimension {@code d} from what its siblings spent: neither the
+     * leaf nor {@code leaf_max_tokens} sets it, and a node on its path limits it.
+     */
+    static boolean learns(LeafSpec spec, Dim d) {
+        return d.limit(spec.leaf.budget()) == null && !(d == Dim.TOKENS && spec.parent.leafMaxTokens != null)
+                && spec.parent.limitedOnPath[d.ordinal()];
+    }
+
+    /** True when the spec's leaves are dispatched as probes while nothing under their parent is learned yet. */
+    static boolean probes(LeafSpec spec) {
+        for (Dim d : Dim.ALL) {
+            if (learns(spec, d)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @param spentBefore as for {@link #strict} */

@@ -1,5 +1,6 @@
 package io.sluice.coordinator.ledger;
 
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.Map;
 import io.sluice.schemas.Budget;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Mode;
+import io.sluice.schemas.Reservation;
 import io.sluice.schemas.Status;
 
 /**
@@ -203,6 +205,101 @@ final class GroupNode implements Child {
             }
         }
         return new LedgerEntry(runId, path, kind, mode, status(), reason(), limits, Dim.reservation(reserved),
-                Dim.usage(spent), counts, overshoot(), updatedAtMs);
+                Dim.usage(spent), counts, overshoot(), updatedAtMs, null, null, null, null, null, fold());
+    }
+
+    /** True when the parent passes this node over until an attempt below it finishes or a retry below it is due. */
+    boolean blocked() {
+        return parent != null && !parent.runnable.get(indexInParent);
+    }
+
+    /** What a restoring coordinator needs beyond the entry's other fields; null once terminal or when all default. */
+    private LedgerEntry.Fold fold() {
+        if (terminal) {
+            return null;
+        }
+        Long learned = learnedFrom == 0 ? null : learnedFrom;
+        Reservation observed = isZero(maxObserved) ? null : Dim.reservation(maxObserved);
+        Reservation floor = isZero(estimateFloor) ? null : Dim.reservation(estimateFloor);
+        String haltedFor = halt == null ? null : halt.field();
+        Boolean isPaused = paused ? Boolean.TRUE : null;
+        Boolean isBlocked = blocked() ? Boolean.TRUE : null;
+        if (learned == null && observed == null && floor == null && worstChild == null && haltedFor == null
+                && isPaused == null && isBlocked == null) {
+            return null;
+        }
+        return LedgerEntry.Fold.ofGroup(learned, observed, floor, worstChild, worstChildReason, haltedFor, isPaused,
+                isBlocked);
+    }
+
+    private static boolean isZero(long[] amounts) {
+        for (long a : amounts) {
+            if (a != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Takes this node's own state from its latest entry: spend, reservations, leaf counts, status, and the fold
+     * state (learned estimates, worst child, halt, pause). What depends on other nodes — closure by a halted
+     * ancestor, open child groups, the parent's runnable bit, the probe — {@link LedgerRestore} sets.
+     *
+     * @throws IllegalArgumentException naming the path and the field, when the entry cannot be this node's
+     */
+    void restore(LedgerEntry e) {
+        if (!kind.equals(e.kind())) {
+            throw new IllegalArgumentException(path + ": entry of kind " + e.kind() + " for a " + kind);
+        }
+        Status status = e.status();
+        if (status == null || status == Status.REJECTED || status == Status.LOST) {
+            throw new IllegalArgumentException(path + ": a " + kind + " cannot have status "
+                    + (status == null ? "null" : status.wire()));
+        }
+        System.arraycopy(Dim.of(e.spent()), 0, spent, 0, Dim.COUNT);
+        System.arraycopy(Dim.of(e.reserved()), 0, reserved, 0, Dim.COUNT);
+        Arrays.fill(leafCounts, 0);
+        long sum = 0;
+        for (Map.Entry<Status, Long> c : e.leaves().entrySet()) {
+            if (c.getKey() == Status.REJECTED || c.getKey() == Status.LOST || c.getValue() == null || c.getValue() < 0) {
+                throw new IllegalArgumentException(path + ": leaves " + e.leaves() + " are not counts of leaf statuses");
+            }
+            leafCounts[c.getKey().ordinal()] = c.getValue();
+            sum += c.getValue();
+        }
+        if (sum != totalLeaves) {
+            throw new IllegalArgumentException(path + ": leaves " + e.leaves() + " count " + sum + " leaves, but it has "
+                    + totalLeaves);
+        }
+        unfinishedLeaves = leafCounts[Status.PENDING.ordinal()] + leafCounts[Status.RUNNING.ordinal()];
+        inFlight = Math.toIntExact(leafCounts[Status.RUNNING.ordinal()]);
+        terminal = status.isTerminal();
+        if (terminal) {
+            if (unfinishedLeaves > 0) {
+                throw new IllegalArgumentException(path + ": " + status.wire() + " with leaves " + e.leaves()
+                        + " unfinished");
+            }
+            finalStatus = status;
+            finalReason = e.reason();
+        }
+        started = status != Status.PENDING;
+        updatedAtMs = e.updatedAtMs();
+        LedgerEntry.Fold f = e.fold();
+        if (f == null) {
+            return;
+        }
+        learnedFrom = f.learned() == null ? 0 : f.learned();
+        System.arraycopy(Dim.of(f.observed()), 0, maxObserved, 0, Dim.COUNT);
+        System.arraycopy(Dim.of(f.floor()), 0, estimateFloor, 0, Dim.COUNT);
+        worstChild = f.worst();
+        worstChildReason = f.worstReason();
+        if (f.haltedFor() != null) {
+            halt = HaltCause.of(f.haltedFor(), limits);
+            if (halt == null) {
+                throw new IllegalArgumentException(path + ": halted for " + f.haltedFor() + ", a limit it does not have");
+            }
+        }
+        paused = Boolean.TRUE.equals(f.paused());
     }
 }

@@ -1,5 +1,6 @@
 package io.sluice.coordinator.ledger;
 
+import io.sluice.schemas.Budget;
 import io.sluice.schemas.Status;
 
 /**
@@ -20,9 +21,36 @@ record HaltCause(Status nodeStatus, Status haltStatus, Dim dim, long limit) {
         return new HaltCause(Status.TIMED_OUT, Status.TIMED_OUT, null, timeoutMs);
     }
 
+    /**
+     * The cause named by {@code field} — a budget field or {@code timeout_ms}, as {@link #field()} gives it — of a
+     * node with these limits; null when the node has no such limit.
+     */
+    static HaltCause of(String field, Budget limits) {
+        if ("timeout_ms".equals(field)) {
+            return limits.timeoutMs() == null ? null : timeout(limits.timeoutMs());
+        }
+        for (Dim d : Dim.ALL) {
+            if (d.field.equals(field)) {
+                Long limit = d.limit(limits);
+                return limit == null ? null : budget(d, limit);
+            }
+        }
+        return null;
+    }
+
+    /** The limit that ran out: its budget field, or {@code timeout_ms}. */
+    String field() {
+        return dim == null ? "timeout_ms" : dim.field;
+    }
+
     /** For the leaves it cancels: "max_tokens exhausted", "timeout_ms 5000 passed". */
     String shortText() {
         return dim == null ? "timeout_ms " + limit + " passed" : dim.field + " exhausted";
+    }
+
+    /** The reason of what it ends below the halted node at {@code path}: "halted: audit/scan max_tokens exhausted". */
+    String cancels(String path) {
+        return "halted: " + path + " " + shortText();
     }
 
     /** For the node itself, with its current numbers, e.g. "audit/scan: max_tokens 600 exhausted (spent 560, remaining 40)". */

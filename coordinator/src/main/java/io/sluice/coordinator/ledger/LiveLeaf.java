@@ -8,6 +8,7 @@ import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Mode;
 import io.sluice.schemas.Reservation;
 import io.sluice.schemas.Status;
+import io.sluice.schemas.Usage;
 
 /**
  * A leaf the ledger currently holds state for: one whose attempt is in flight, or one between two attempts
@@ -46,6 +47,8 @@ final class LiveLeaf {
     /** Between attempts: how the last one ended, e.g. "attempt 1 failed (worker: boom)". */
     String lastOutcome;
     private boolean lastWasLost;
+    /** Between attempts: its backoff is over; it waits in its {@link LeafSpec} for admission. */
+    boolean due;
     /** What lost attempts before the current one were charged, or null: it explains the leaf's spend. */
     private String lostHistory;
     /** Usage reported beyond the grant (a worker fault), or null. */
@@ -66,6 +69,7 @@ final class LiveLeaf {
         }
         lastOutcome = null;
         lastWasLost = false;
+        due = false;
         attempt = number;
         lastSeq = 0;
         grant = newGrant.clone();
@@ -233,11 +237,84 @@ final class LiveLeaf {
         return sb.length() == 0 ? "stopped by its worker" : sb.toString();
     }
 
+    /**
+     * The leaf's entry: while in flight ({@code running}) with its attempt, grant, what the attempt reported and the
+     * last sequence number folded; between attempts ({@code pending}) with the attempt that ended and when the next
+     * may start; once terminal only what the receipt shows. What else a restoring coordinator needs is in its fold.
+     */
     LedgerEntry entry(String runId, Mode mode, Status status, String reason) {
         Reservation reserved = status.isTerminal() ? Reservation.ZERO : Dim.reservation(outstanding());
         Long max = spec.leaf.budget().maxTokens();
         long over = max == null ? 0 : Math.max(0, spent[Dim.TOKENS.ordinal()] - max);
-        return new LedgerEntry(runId, path, "leaf", mode, status, reason, spec.leaf.budget(), reserved,
-                Dim.usage(spent), Map.of(status, 1L), over, updatedAtMs);
+        Usage charged = Dim.usage(spent);
+        Map<Status, Long> counts = Map.of(status, 1L);
+        if (status == Status.RUNNING) {
+            return new LedgerEntry(runId, path, "leaf", mode, status, reason, spec.leaf.budget(), reserved, charged,
+                    counts, over, updatedAtMs, attempt, grantRecord(), Dim.usage(attemptSpent), lastSeq, null,
+                    fold(false));
+        }
+        if (status == Status.PENDING) {
+            return new LedgerEntry(runId, path, "leaf", mode, status, reason, spec.leaf.budget(), reserved, charged,
+                    counts, over, updatedAtMs, attempt, null, null, null, notBeforeMs, fold(true));
+        }
+        return new LedgerEntry(runId, path, "leaf", mode, status, reason, spec.leaf.budget(), reserved, charged, counts,
+                over, updatedAtMs);
+    }
+
+    /** The texts and flags its later reasons and admission depend on; null when there are none. */
+    private LedgerEntry.Fold fold(boolean between) {
+        String outcome = between ? lastOutcome : null;
+        Boolean lost = between && lastWasLost ? Boolean.TRUE : null;
+        Boolean isDue = between && due ? Boolean.TRUE : null;
+        if (lostHistory == null && fault == null && outcome == null && lost == null && isDue == null) {
+            return null;
+        }
+        return LedgerEntry.Fold.ofLeaf(lostHistory, fault, outcome, lost, isDue);
+    }
+
+    // ------------------------------------------------------------------------------------------------- restore
+
+    /**
+     * A leaf whose attempt is in flight, as its entry says.
+     *
+     * @param grant     the attempt's grant ({@link Dim#UNLIMITED} where unlimited)
+     * @param grantLeft what is left of it, as reserved at every ancestor
+     */
+    static LiveLeaf inFlight(LeafSpec spec, int copy, int maxAttempts, LedgerEntry e, long[] grant, long[] grantLeft,
+                             long[] attemptSpent, long[] spent) {
+        LiveLeaf leaf = new LiveLeaf(spec, copy, e.path(), maxAttempts);
+        leaf.attempt = e.attempt();
+        leaf.lastSeq = e.lastSeq();
+        leaf.grant = grant;
+        System.arraycopy(grantLeft, 0, leaf.grantLeft, 0, Dim.COUNT);
+        System.arraycopy(attemptSpent, 0, leaf.attemptSpent, 0, Dim.COUNT);
+        leaf.restoreCommon(e, spent);
+        return leaf;
+    }
+
+    /** A leaf between two attempts, as its entry says; it holds no grant. */
+    static LiveLeaf between(LeafSpec spec, int copy, int maxAttempts, LedgerEntry e, long[] spent) {
+        LiveLeaf leaf = new LiveLeaf(spec, copy, e.path(), maxAttempts);
+        leaf.attempt = e.attempt();
+        leaf.notBeforeMs = e.retryAtMs();
+        leaf.grant = new long[Dim.COUNT];
+        LedgerEntry.Fold f = e.fold();
+        if (f != null) {
+            leaf.lastOutcome = f.lastOutcome();
+            leaf.lastWasLost = Boolean.TRUE.equals(f.lastLost());
+            leaf.due = Boolean.TRUE.equals(f.due());
+        }
+        leaf.restoreCommon(e, spent);
+        return leaf;
+    }
+
+    private void restoreCommon(LedgerEntry e, long[] charged) {
+        System.arraycopy(charged, 0, spent, 0, Dim.COUNT);
+        updatedAtMs = e.updatedAtMs();
+        LedgerEntry.Fold f = e.fold();
+        if (f != null) {
+            lostHistory = f.lostHistory();
+            fault = f.fault();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.sluice.coordinator.ledger;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -13,7 +14,6 @@ import io.sluice.schemas.Halt;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Mode;
-import io.sluice.schemas.NodePaths;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Reservation;
 import io.sluice.schemas.Status;
@@ -125,11 +125,50 @@ import io.sluice.schemas.UsageEvent;
  * lost, never dispatched, wrong attempt number, unknown path) or, unless it is a lost notice, its sequence number
  * is not above the last one seen.
  *
+ * <h2>Recovery</h2>
+ * Each call's {@link Decisions#entries} carry, once per call, the entry of every node whose state changed in it: of
+ * each workflow/branch, and of each leaf dispatched ({@code running}: its attempt, grant, what the attempt reported,
+ * the last sequence number folded), charged, scheduled for a retry ({@code pending}: the attempt that ended, when
+ * the next may start), due for it, or ended. What the other fields do not show of a node not terminal yet is in its
+ * {@code fold}: a workflow/branch's learned estimates (attempts learned from, largest spend of one attempt, floor),
+ * worst child so far and that child's reason, the limit it halted for, whether it is paused, and whether its parent
+ * passes it over until something below it finishes ({@code blocked}); a leaf's lost-attempt history, worker faults,
+ * last outcome and whether its retry is due. In runs of more than {@code receiptLeafLimit} leaves, leaves cancelled
+ * before they were ever dispatched have no entry: the halted node's status implies them. Ledger entries and consumed
+ * offsets are committed in one transaction, so the latest entry per path describes the run exactly as of the last
+ * committed input, and {@link #restore} rebuilds it from them:
+ * <ul>
+ *   <li>every workflow/branch from its entry — spend, reservations, leaf counts (in flight: the running count, for
+ *   {@code max_parallel}), status, reason and fold; one that halted closes its subtree, whose nodes take the deepest
+ *   halt's reason; deadlines count from the run's start as given;</li>
+ *   <li>a leaf whose latest entry is {@code running} is in flight with its attempt, grant, what is left of it (its
+ *   reservation, reserved again at every ancestor), what it reported and its last sequence number, so that the same
+ *   events pass screening as would have; a {@code pending} one waits for its retry time, or, due, for admission; a
+ *   terminal one is kept only for the receipt of a small run;</li>
+ *   <li>a leaf without an entry was never dispatched: a leaf definition's copies with entries come first, in document
+ *   order, and its cursor follows the last of them; below a halted or ended node the rest were cancelled;</li>
+ *   <li>in strict mode, under a node where nothing is learned yet, its leaf in flight that needs an estimate is the
+ *   probe;</li>
+ *   <li>a branch's runnable bit in its parent is its entry's {@code blocked}; a leaf definition's is whether it has
+ *   copies or due retries to admit.</li>
+ * </ul>
+ * Entries are checked against the submission and each other: entries of another run or mode, of unknown paths, of a
+ * kind or status the node cannot have; a workflow/branch without an entry; a running leaf's entry without its
+ * attempt state or with more reserved than granted; running or pending counts, or reservations, that the leaf entries
+ * below a node do not make; copies with entries out of document order — each throws
+ * {@link IllegalArgumentException} naming them. The restored ledger is begun. Its first call, whatever it is (the
+ * coordinator ticks it at once), settles nodes left unsettled, hands out the receipt of a run restored terminal, and
+ * dispatches what the state admits: with entries this class published, nothing, as every call ends with all that
+ * was admissible dispatched; restored from no entries at all, what {@link #begin} does. From then on it decides
+ * exactly as the ledger that published the entries does on the same inputs; only {@link #duplicatesIgnored()}
+ * counts afresh.
+ *
  * <h2>Memory and cost</h2>
  * Tree expansion is lazy: per workflow/branch a fixed set of counters and a cursor per leaf definition; per leaf in
  * flight or waiting for a retry one object; nothing per finished leaf except, in runs of at most
  * {@code receiptLeafLimit} leaves, its ledger entry for the receipt. Dispatch follows depth-first document order;
- * a dispatch costs O(depth) amortised, a retry O(log retries waiting) more.
+ * a dispatch costs O(depth) amortised, a retry O(log retries waiting) more. Restoring costs O(entries + nodes +
+ * depth × leaves in flight) and keeps nothing more.
  *
  * <p>Not thread-safe: one thread (the coordinator's loop for the run's partition) owns a ledger.
  */
@@ -153,6 +192,10 @@ public final class RunLedger {
     private final Outbox out = new Outbox();
 
     private boolean begun;
+    /** Restored and not called since: the first call settles and dispatches what the restored state allows. */
+    private boolean resuming;
+    /** Restored from no entries at all: the first call does what {@link #begin} does. */
+    private boolean resumingFresh;
     private long lastNowMs;
     private long finishedAtMs;
     private int deadlineCursor;
@@ -175,6 +218,33 @@ public final class RunLedger {
         Objects.requireNonNull(submission, "submission");
         Objects.requireNonNull(config, "config");
         return new RunLedger(submission, config, nowMs);
+    }
+
+    /**
+     * The ledger of a run taken over from another coordinator, as the latest of the given ledger entries describe it
+     * (an entry replaces an earlier one of the same path, as on the compacted ledger topic). It is begun: its first
+     * call of any kind — the coordinator ticks it at once — settles what the entries leave unsettled and
+     * dispatches what the restored state admits; given no entries at all, that call does what {@link #begin} does.
+     * Given the entries published up to some call of another ledger of the same run, it then decides exactly as
+     * that ledger does on the same inputs. The rules are in the class Javadoc, under Recovery.
+     *
+     * @param startedAtMs when the run started ({@link #create}'s time): workflow and branch deadlines count from it
+     * @throws IllegalArgumentException naming the entries, when some are of another run or mode, of paths the run
+     *                                  does not have, or disagree with each other or with the submission
+     */
+    public static RunLedger restore(Submission submission, long startedAtMs, Collection<LedgerEntry> entries,
+                                    LedgerConfig config) {
+        Objects.requireNonNull(submission, "submission");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(entries, "entries");
+        RunLedger ledger = new RunLedger(submission, config, startedAtMs);
+        ledger.begun = true;
+        ledger.resuming = true;
+        ledger.resumingFresh = entries.isEmpty();
+        if (!entries.isEmpty()) {
+            new LedgerRestore(ledger).restore(entries);
+        }
+        return ledger;
     }
 
     /** Starts the run: the first wave of tasks and an entry for the workflow and every branch. */
@@ -204,17 +274,20 @@ public final class RunLedger {
         }
         LiveLeaf leaf = inFlight.get(event.path());
         // Screening. A lost notice comes from another worker than the attempt's, so its seq says nothing: it is
-        // taken whatever its seq, once (the attempt is no longer in flight after it). Crash recovery (a later
-        // issue) belongs here too: attempts declared dead after a coordinator restart will be screened out, or
-        // re-adopted, before anything is charged.
+        // taken whatever its seq, once (the attempt is no longer in flight after it). A restored ledger's attempts
+        // in flight are those of its entries, with the last seq folded: the same events pass as would have.
         boolean lostNotice = event.isFinal() && event.status() == Status.LOST;
-        if (leaf == null || event.attempt() != leaf.attempt || (!lostNotice && event.seq() <= leaf.lastSeq)) {
+        boolean ignored = leaf == null || event.attempt() != leaf.attempt || (!lostNotice && event.seq() <= leaf.lastSeq);
+        resume(nowMs); // (after screening: what a restored ledger's first call dispatches has no usage yet)
+        if (ignored) {
             duplicatesIgnored++;
-            return Decisions.NONE;
+            return drain(nowMs); // nothing, unless this is a restored ledger's first call
         }
         if (!lostNotice) {
             leaf.lastSeq = event.seq();
         }
+        leaf.updatedAtMs = nowMs;
+        out.changed(leaf);
         lastNowMs = nowMs;
         expireDeadlines(nowMs);
         charge(leaf, event, nowMs);
@@ -233,8 +306,9 @@ public final class RunLedger {
     /** Applies deadlines that have passed by {@code nowMs}, then admits the retries due by then. */
     public Decisions onTick(long nowMs) {
         requireBegun();
+        resume(nowMs);
         if (isTerminal()) {
-            return Decisions.NONE;
+            return drain(nowMs); // nothing, unless a restored ledger's first call ended the run
         }
         lastNowMs = nowMs;
         expireDeadlines(nowMs);
@@ -242,6 +316,36 @@ public final class RunLedger {
             pump(nowMs);
         }
         return drain(nowMs);
+    }
+
+    /**
+     * A restored ledger's first call begins with this. Restored from entries: groups left unfinished with nothing
+     * unfinished below them end (never the case for entries this ledger published, as it settles nodes in the call
+     * their last leaf ends), a run restored terminal hands out its receipt, and whatever the restored state admits
+     * is dispatched (with entries this ledger published, nothing: every call ends with the pump having found all
+     * that was admissible). Restored from nothing: what {@link #begin} does.
+     */
+    private void resume(long nowMs) {
+        if (!resuming) {
+            return;
+        }
+        resuming = false;
+        if (resumingFresh) {
+            lastNowMs = nowMs;
+            for (GroupNode g : tree.groups) {
+                out.changed(g, nowMs);
+            }
+        } else if (root.terminal) {
+            out.runEnded = true;
+            return;
+        }
+        for (int i = tree.groups.size() - 1; i >= 0; i--) {
+            settle(tree.groups.get(i), nowMs);
+        }
+        if (resumingFresh) {
+            expireDeadlines(nowMs);
+        }
+        pump(nowMs);
     }
 
     /**
@@ -294,12 +398,11 @@ public final class RunLedger {
             return g.entry(runId, mode);
         }
         LiveLeaf live = inFlight.get(path);
-        if (live != null) {
-            return live.entry(runId, mode, Status.RUNNING, null);
+        if (live == null) {
+            live = betweenAttempts.get(path);
         }
-        LiveLeaf waiting = betweenAttempts.get(path);
-        if (waiting != null) {
-            return waiting.entry(runId, mode, Status.PENDING, waiting.waitingReason());
+        if (live != null) {
+            return liveEntry(live);
         }
         if (leafEntries == null) {
             return null;
@@ -351,12 +454,18 @@ public final class RunLedger {
                 }
                 g.runnable.clear(i);
             } else {
-                pumpGroup((GroupNode) child, nowMs);
+                GroupNode sub = (GroupNode) child;
+                pumpGroup(sub, nowMs);
                 if (!open(g)) {
                     return;
                 }
-                // The child cannot dispatch more until an attempt below it finishes (which sets the bit again).
+                // The child cannot dispatch more until an attempt below it finishes (which sets the bit again). This
+                // is history, not a function of the numbers, so the child's entry shows it (fold.blocked) while it
+                // has not ended.
                 g.runnable.clear(i);
+                if (!sub.terminal) {
+                    out.changed(sub, nowMs);
+                }
             }
             i = g.runnable.nextSetBit(i + 1);
         }
@@ -388,7 +497,11 @@ public final class RunLedger {
                 launch(new LiveLeaf(spec, copy, spec.path(copy), maxAttempts(spec)), 1, d.grant(), d.probe(), nowMs);
             }
         } else if (verdict instanceof GrantPolicy.Wait w) {
-            w.pauseAt().paused = true;
+            GroupNode pauseAt = w.pauseAt();
+            if (!pauseAt.paused) {
+                pauseAt.paused = true;
+                out.changed(pauseAt, nowMs); // its entry shows it (fold.paused)
+            }
         } else if (retry != null) {
             spec.pollDueRetry();
             refuseRetry(retry, (GrantPolicy.Refuse) verdict, nowMs);
@@ -397,7 +510,7 @@ public final class RunLedger {
         }
     }
 
-    private int maxAttempts(LeafSpec spec) {
+    int maxAttempts(LeafSpec spec) {
         Integer own = spec.leaf.maxAttempts();
         return own == null ? config.maxAttempts() : Math.max(1, own);
     }
@@ -421,6 +534,7 @@ public final class RunLedger {
             spec.parent.probe = leaf;
         }
         inFlight.put(leaf.path, leaf);
+        out.changed(leaf);
         Long leafTimeout = spec.leaf.budget().timeoutMs();
         Long deadline = leafTimeout == null ? null : Dim.saturatedAdd(nowMs, leafTimeout);
         Long cap = spec.parent.pathDeadlineMs;
@@ -465,9 +579,15 @@ public final class RunLedger {
             LiveLeaf leaf = backingOff.poll();
             LeafSpec spec = leaf.spec;
             spec.addDueRetry(leaf);
+            leaf.due = true;
+            leaf.updatedAtMs = nowMs;
+            out.changed(leaf);
             spec.parent.runnable.set(spec.indexInParent());
             for (GroupNode g = spec.parent; g.parent != null; g = g.parent) {
-                g.parent.runnable.set(g.indexInParent());
+                if (g.blocked()) {
+                    g.parent.runnable.set(g.indexInParent());
+                    out.changed(g, nowMs);
+                }
             }
             released = true;
         }
@@ -480,6 +600,7 @@ public final class RunLedger {
         leaf.awaitRetry(outcome, lost, notBefore, nowMs);
         backingOff.add(leaf);
         betweenAttempts.put(leaf.path, leaf);
+        out.changed(leaf);
         for (GroupNode a = leaf.spec.parent; a != null; a = a.parent) {
             a.leafCounts[Status.RUNNING.ordinal()]--;
             a.leafCounts[Status.PENDING.ordinal()]++;
@@ -648,14 +769,14 @@ public final class RunLedger {
         if (leafEntries != null) {
             leafEntries[ordinal] = entry;
         }
-        out.leafEntries.add(entry);
+        out.ended(entry);
     }
 
     // ------------------------------------------------------------------------------------------------- halts
 
     private void halt(GroupNode node, HaltCause cause, long nowMs) {
         node.halt = cause;
-        String cancelled = "halted: " + node.path + " " + cause.shortText();
+        String cancelled = cause.cancels(node.path);
         int end = node.index + node.subtreeGroups;
         for (int gi = node.index; gi < end; gi++) {
             GroupNode g = tree.groups.get(gi);
@@ -665,7 +786,10 @@ public final class RunLedger {
             g.closed = true;
             g.closedReason = cancelled;
             g.closedLeafStatus = cause.haltStatus();
-            g.paused = false;
+            if (g.paused) {
+                g.paused = false;
+                out.changed(g, nowMs);
+            }
             long n = 0;
             for (Child c : g.children) {
                 if (!(c instanceof LeafSpec spec)) {
@@ -681,7 +805,7 @@ public final class RunLedger {
                                     cancelled, spec.leaf.budget(), Reservation.ZERO, Usage.ZERO,
                                     Map.of(Status.CANCELLED, 1L), 0, nowMs);
                             leafEntries[spec.firstOrdinal + copy] = e;
-                            out.leafEntries.add(e);
+                            out.ended(e);
                         }
                     }
                     n += spec.pending();
@@ -742,6 +866,7 @@ public final class RunLedger {
             } else {
                 parent.openChildGroups--;
                 parent.childEnded(g.finalStatus, g.finalReason);
+                out.changed(parent, nowMs); // its worst child may have changed (fold.worst)
             }
             g = parent;
         }
@@ -751,7 +876,13 @@ public final class RunLedger {
         if (out.isEmpty()) {
             return Decisions.NONE;
         }
-        List<LedgerEntry> entries = new ArrayList<>(out.leafEntries);
+        List<LedgerEntry> entries = new ArrayList<>(out.endedLeaves.values());
+        for (LiveLeaf leaf : out.changedLeaves) {
+            LedgerEntry e = liveEntry(leaf);
+            if (e != null) { // else it ended later in the call: its final entry is above
+                entries.add(e);
+            }
+        }
         for (int i = out.changed.nextSetBit(0); i >= 0; i = out.changed.nextSetBit(i + 1)) {
             entries.add(tree.groups.get(i).entry(runId, mode));
         }
@@ -763,6 +894,17 @@ public final class RunLedger {
         Decisions d = new Decisions(out.tasks, out.halts, entries, receipt);
         out.clear();
         return d;
+    }
+
+    /** The entry of a leaf in flight or between attempts; null when it is neither (any more). */
+    private LedgerEntry liveEntry(LiveLeaf leaf) {
+        if (inFlight.get(leaf.path) == leaf) {
+            return leaf.entry(runId, mode, Status.RUNNING, null);
+        }
+        if (betweenAttempts.get(leaf.path) == leaf) {
+            return leaf.entry(runId, mode, Status.PENDING, leaf.waitingReason());
+        }
+        return null;
     }
 
     private Receipt buildReceipt() {
@@ -793,12 +935,11 @@ public final class RunLedger {
         }
         String path = spec.path(copy);
         LiveLeaf live = inFlight.get(path);
-        if (live != null) {
-            return live.entry(runId, mode, Status.RUNNING, null);
+        if (live == null) {
+            live = betweenAttempts.get(path);
         }
-        LiveLeaf waiting = betweenAttempts.get(path);
-        if (waiting != null) {
-            return waiting.entry(runId, mode, Status.PENDING, waiting.waitingReason());
+        if (live != null) {
+            return liveEntry(live);
         }
         return new LedgerEntry(runId, path, "leaf", mode, Status.PENDING, null, spec.leaf.budget(), Reservation.ZERO,
                 Usage.ZERO, Map.of(Status.PENDING, 1L), 0, startedAtMs);
@@ -806,29 +947,45 @@ public final class RunLedger {
 
     /** The ordinal of a leaf path, or -1 when the path names no leaf of this run. */
     private int ordinalOf(String path) {
-        String parentPath = NodePaths.parent(path);
-        GroupNode parent = parentPath == null ? null : tree.groupsByPath.get(parentPath);
-        if (parent == null) {
-            return -1;
+        RunTree.LeafRef ref = tree.leaf(path);
+        return ref == null ? -1 : ref.ordinal();
+    }
+
+    // ------------------------------------------------------------------------------------------------- restore
+
+    RunTree tree() {
+        return tree;
+    }
+
+    long startedAtMs() {
+        return startedAtMs;
+    }
+
+    void adoptInFlight(LiveLeaf leaf) {
+        inFlight.put(leaf.path, leaf);
+    }
+
+    void adoptBetweenAttempts(LiveLeaf leaf) {
+        betweenAttempts.put(leaf.path, leaf);
+        if (leaf.due) {
+            leaf.spec.addDueRetry(leaf);
+        } else {
+            backingOff.add(leaf);
         }
-        String last = path.substring(parentPath.length() + 1);
-        LeafSpec spec = parent.specsById.get(last);
-        if (spec != null && spec.copies == 1) {
-            return spec.firstOrdinal;
+    }
+
+    /** The final entry of a finished leaf (null: not finished), kept for the receipt in runs small enough. */
+    void adoptFinished(int ordinal, LedgerEntry entry) {
+        if (leafEntries != null) {
+            leafEntries[ordinal] = entry;
         }
-        int open = last.lastIndexOf('[');
-        if (open <= 0 || !last.endsWith("]")) {
-            return -1;
-        }
-        spec = parent.specsById.get(last.substring(0, open));
-        if (spec == null || spec.copies == 1) {
-            return -1;
-        }
-        try {
-            int copy = Integer.parseInt(last.substring(open + 1, last.length() - 1));
-            return copy >= 0 && copy < spec.copies && spec.path(copy).equals(path) ? spec.firstOrdinal + copy : -1;
-        } catch (NumberFormatException e) {
-            return -1;
+    }
+
+    /** @param lastNowMs the latest time the entries show */
+    void adoptClock(long lastNowMs) {
+        this.lastNowMs = lastNowMs;
+        if (root.terminal) {
+            finishedAtMs = root.updatedAtMs; // a node's entry is last updated when it ends
         }
     }
 

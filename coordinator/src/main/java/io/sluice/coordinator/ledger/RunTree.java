@@ -40,6 +40,42 @@ final class RunTree {
                 .toArray(GroupNode[]::new);
     }
 
+    /** One leaf of the run: a copy of a leaf definition. */
+    record LeafRef(LeafSpec spec, int copy) {
+
+        int ordinal() {
+            return spec.firstOrdinal + copy;
+        }
+    }
+
+    /** The leaf a path names, or null when it names no leaf of this run. */
+    LeafRef leaf(String path) {
+        String parentPath = NodePaths.parent(path);
+        GroupNode parent = parentPath == null ? null : groupsByPath.get(parentPath);
+        if (parent == null) {
+            return null;
+        }
+        String last = path.substring(parentPath.length() + 1);
+        LeafSpec spec = parent.specsById.get(last);
+        if (spec != null && spec.copies == 1) {
+            return new LeafRef(spec, 0);
+        }
+        int open = last.lastIndexOf('[');
+        if (open <= 0 || !last.endsWith("]")) {
+            return null;
+        }
+        spec = parent.specsById.get(last.substring(0, open));
+        if (spec == null || spec.copies == 1) {
+            return null;
+        }
+        try {
+            int copy = Integer.parseInt(last.substring(open + 1, last.length() - 1));
+            return copy >= 0 && copy < spec.copies && spec.path(copy).equals(path) ? new LeafRef(spec, copy) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
     /**
      * @throws IllegalArgumentException for what schema validation should have refused (duplicate sibling ids,
      *                                  negative limits, max_parallel or max_attempts below 1, more than 2^31−1

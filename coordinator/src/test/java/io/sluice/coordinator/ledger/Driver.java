@@ -24,6 +24,8 @@ final class Driver {
     static final long START = 1_000;
 
     final RunLedger ledger;
+    private final Submission submission;
+    private final LedgerConfig config;
     long now = START;
     /** Tasks in flight (dispatched, no final event sent yet), by path, in dispatch order. */
     final Map<String, LeafTask> running = new LinkedHashMap<>();
@@ -33,8 +35,10 @@ final class Driver {
     private final Map<String, Long> seqs = new HashMap<>();
     private int maxRunning;
 
-    private Driver(RunLedger ledger) {
+    private Driver(RunLedger ledger, Submission submission, LedgerConfig config) {
         this.ledger = ledger;
+        this.submission = submission;
+        this.config = config;
     }
 
     static Driver of(Submission s) {
@@ -42,7 +46,27 @@ final class Driver {
     }
 
     static Driver of(Submission s, LedgerConfig config) {
-        return new Driver(RunLedger.create(s, config, START));
+        return new Driver(RunLedger.create(s, config, START), s, config);
+    }
+
+    /** The latest entry of every path published so far: the compacted ledger topic. */
+    Map<String, LedgerEntry> compacted() {
+        return RunLedgerRestorePropertyTest.compacted(history);
+    }
+
+    /**
+     * Another coordinator taking the run over now: a driver of a ledger restored from the compacted ledger, with the
+     * same tasks in flight, halts seen, sequence numbers and clock. The two can then be given the same inputs.
+     */
+    Driver takeOver() {
+        Driver other = new Driver(RunLedger.restore(submission, START, compacted().values(), config), submission, config);
+        other.now = now;
+        other.running.putAll(running);
+        other.dispatched.addAll(dispatched);
+        other.halts.addAll(halts);
+        other.seqs.putAll(seqs);
+        other.maxRunning = maxRunning;
+        return other;
     }
 
     Decisions begin() {

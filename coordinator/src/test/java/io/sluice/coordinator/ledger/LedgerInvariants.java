@@ -131,12 +131,25 @@ final class LedgerInvariants implements WorkerSim.Observer {
             assertThat(e.status()).as("%s: status of %s", at, e.path()).isNotEqualTo(Status.LOST);
             if (groupsByPath.containsKey(e.path())) {
                 assertThat(e).as("%s: published entry of %s", at, e.path()).isEqualTo(ledger.entry(e.path()));
-            } else {
-                assertThat(e.status().isTerminal()).as("%s: leaf entry %s", at, e).isTrue();
+            } else if (e.status().isTerminal()) {
                 assertThat(leafEndsPublished.add(e.path())).as("%s: leaf %s ended twice", at, e.path()).isTrue();
                 assertThat(sim.running).as("%s: %s ended while in flight", at, e.path())
                         .noneMatch(a -> a.task.path().equals(e.path()));
+                assertThat(e.fold()).as("%s: fold of ended %s", at, e.path()).isNull();
+            } else {
+                // in flight or between attempts: published as the ledger shows it at the end of the call
+                assertThat(e.status()).as("%s: leaf entry %s", at, e).isIn(Status.RUNNING, Status.PENDING);
+                assertThat(e).as("%s: published entry of %s", at, e.path()).isEqualTo(ledger.entry(e.path()));
+                assertThat(leafEndsPublished).as("%s: %s published after it ended", at, e.path()).doesNotContain(e.path());
+                boolean inFlight = sim.running.stream().anyMatch(a -> a.task.path().equals(e.path()));
+                assertThat(inFlight).as("%s: %s published as %s", at, e.path(), e.status().wire())
+                        .isEqualTo(e.status() == Status.RUNNING);
             }
+        }
+        for (LeafTask t : d.tasks()) {
+            assertThat(d.entries()).as("%s: entry of dispatched %s", at, t.path())
+                    .anyMatch(e -> e.path().equals(t.path()) && e.status() == Status.RUNNING && e.attempt() == t.attempt()
+                            && e.grant().equals(t.grant()) && e.lastSeq() == 0);
         }
         Set<String> halted = new HashSet<>();
         for (Halt h : sim.halts) {

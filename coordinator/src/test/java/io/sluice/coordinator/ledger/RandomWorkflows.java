@@ -1,5 +1,6 @@
 package io.sluice.coordinator.ledger;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -33,6 +34,52 @@ final class RandomWorkflows {
 
     static Arbitrary<Workflow> workflows() {
         return branch(3, 1).map(b -> normalize(new Workflow("w", b.budget(), b.leafMaxTokens(), b.nodes())));
+    }
+
+    /**
+     * Ledger configurations: any margin and last-chance fraction, mostly the default receipt leaf limit (sometimes
+     * one small enough for runs without leaf-level receipts), 1–4 attempts, backoffs from none to a few seconds.
+     */
+    static Arbitrary<LedgerConfig> configs() {
+        return Combinators.combine(
+                        Arbitraries.doubles().between(1.0, 3.0),
+                        Arbitraries.doubles().between(0.01, 1.0),
+                        Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(LedgerConfig.DEFAULT_RECEIPT_LEAF_LIMIT)),
+                                Tuple.of(1, Arbitraries.integers().between(0, 60))),
+                        Arbitraries.integers().between(1, 4),
+                        Arbitraries.longs().between(0, 300),
+                        Arbitraries.longs().between(0, 2000))
+                .as((margin, fraction, receiptLimit, maxAttempts, baseMs, extraMs) -> new LedgerConfig(margin, fraction,
+                        receiptLimit, maxAttempts, Duration.ofMillis(baseMs), Duration.ofMillis(baseMs + extraMs)));
+    }
+
+    /**
+     * The same trees with roomier limits (tokens ×20 + 50, steps ×10 + 5, timeouts ×5 + 100 ms): runs that last
+     * longer, with more attempts in flight, learned estimates and retries, and fewer halts at the start.
+     */
+    static Workflow roomier(Workflow wf) {
+        return new Workflow(wf.id(), roomier(wf.budget()), wf.leafMaxTokens() == null ? null : wf.leafMaxTokens() * 20,
+                wf.nodes().stream().map(RandomWorkflows::roomier).toList());
+    }
+
+    private static Node roomier(Node n) {
+        if (n instanceof Branch b) {
+            return new Branch(b.id(), roomier(b.budget()), b.leafMaxTokens() == null ? null : b.leafMaxTokens() * 20,
+                    b.nodes().stream().map(RandomWorkflows::roomier).toList());
+        }
+        Leaf l = (Leaf) n;
+        return new Leaf(l.id(), roomier(l.budget()), l.executor(), l.input(), l.repeat(), l.maxAttempts());
+    }
+
+    /** Scales every limit alike, so a child still only narrows its ancestors. */
+    private static Budget roomier(Budget b) {
+        return new Budget(scaled(b.maxTokens(), 20, 50), scaled(b.maxInputTokens(), 20, 50),
+                scaled(b.maxOutputTokens(), 20, 50), scaled(b.maxSteps(), 10, 5), scaled(b.timeoutMs(), 5, 100),
+                b.maxParallel());
+    }
+
+    private static Long scaled(Long v, long times, long plus) {
+        return v == null ? null : v * times + plus;
     }
 
     /** Needs per leaf, derived from a seed and the leaf's path so a run can be replayed. */

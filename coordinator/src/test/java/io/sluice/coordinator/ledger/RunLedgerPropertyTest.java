@@ -2,16 +2,12 @@ package io.sluice.coordinator.ledger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.Map;
 
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
 
 import io.sluice.schemas.Branch;
@@ -40,16 +36,7 @@ class RunLedgerPropertyTest {
 
     @Provide
     Arbitrary<LedgerConfig> configs() {
-        return Combinators.combine(
-                        Arbitraries.doubles().between(1.0, 3.0),
-                        Arbitraries.doubles().between(0.01, 1.0),
-                        Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.just(LedgerConfig.DEFAULT_RECEIPT_LEAF_LIMIT)),
-                                Tuple.of(1, Arbitraries.integers().between(0, 60))),
-                        Arbitraries.integers().between(1, 4),
-                        Arbitraries.longs().between(0, 300),
-                        Arbitraries.longs().between(0, 2000))
-                .as((margin, fraction, receiptLimit, maxAttempts, baseMs, extraMs) -> new LedgerConfig(margin, fraction,
-                        receiptLimit, maxAttempts, Duration.ofMillis(baseMs), Duration.ofMillis(baseMs + extraMs)));
+        return RandomWorkflows.configs();
     }
 
     private static WorkerSim simulate(Workflow wf, Mode mode, long seed, WorkerSim.Observer observer) {

@@ -50,9 +50,13 @@ class RunLedgerRetryTest {
         long retryAt = due("w/a", 1, Driver.START);
         assertThat(retryAt - Driver.START).isBetween(100L, 199L);
         assertThat(failed.tasks()).isEmpty();
-        assertThat(failed.entries()).extracting(LedgerEntry::path).containsExactly("w");
+        assertThat(failed.entries()).extracting(LedgerEntry::path).containsExactly("w/a", "w");
         LedgerEntry a = d.entry("w/a");
+        assertThat(failed.entries().get(0)).isEqualTo(a);
         assertThat(a.status()).isEqualTo(Status.PENDING);
+        assertThat(a.attempt()).isEqualTo(1);
+        assertThat(a.retryAtMs()).isEqualTo(retryAt);
+        assertThat(a.grant()).isNull();
         assertThat(a.reason()).isEqualTo("attempt 1 failed (worker: boom); attempt 2 not before " + retryAt);
         assertThat(a.spent().totalTokens()).isEqualTo(30);
         assertThat(d.entry("w").leaves()).isEqualTo(Map.of(Status.PENDING, 1L));

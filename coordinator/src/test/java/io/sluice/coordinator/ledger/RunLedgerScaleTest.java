@@ -7,10 +7,15 @@ import static io.sluice.coordinator.ledger.Trees.repeated;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.AbstractCollection;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +29,10 @@ import io.sluice.schemas.Submission;
 import io.sluice.schemas.UsageEvent;
 import io.sluice.schemas.Workflow;
 
-/** A million leaves: lazy expansion, bounded memory, amortised O(depth) per dispatched leaf. */
+/**
+ * A million leaves: lazy expansion, bounded memory, amortised O(depth) per dispatched leaf; restoring such a run
+ * mid-way costs O(entries) and keeps no object per finished leaf.
+ */
 class RunLedgerScaleTest {
 
     private static final int LEAVES = 1_000_000;
@@ -75,6 +83,114 @@ class RunLedgerScaleTest {
         assertThat(ledger.liveLeafObjects()).isZero();
         // Typically 1–4 s (2 M events) depending on machine load; the bound only catches a lost O(depth) dispatch.
         assertThat(took).as("time for a million leaves").isLessThan(Duration.ofSeconds(20));
+    }
+
+    /** The compacted ledger topic of a run: the latest entry per path, finished leaves' kept apart (in a list). */
+    private static final class LedgerTopic {
+        final List<LedgerEntry> finishedLeaves = new ArrayList<>();
+        final Map<String, LedgerEntry> others = new HashMap<>();
+
+        void publish(Decisions d) {
+            for (LedgerEntry e : d.entries()) {
+                if (e.kind().equals("leaf") && e.status().isTerminal()) {
+                    others.remove(e.path());
+                    finishedLeaves.add(e); // a leaf ends once: no older entry of it is in this list
+                } else {
+                    others.put(e.path(), e);
+                }
+            }
+        }
+
+        Collection<LedgerEntry> entries() {
+            return new AbstractCollection<>() {
+                @Override
+                public Iterator<LedgerEntry> iterator() {
+                    return Stream.concat(finishedLeaves.stream(), others.values().stream()).iterator();
+                }
+
+                @Override
+                public int size() {
+                    return finishedLeaves.size() + others.size();
+                }
+            };
+        }
+    }
+
+    private static UsageEvent step(LeafTask t, long now) {
+        return new UsageEvent(t.runId(), t.path(), t.attempt(), "w", 1, 5, 3, 1, false, Status.RUNNING, null, null, now);
+    }
+
+    private static UsageEvent success(LeafTask t, long now) {
+        return new UsageEvent(t.runId(), t.path(), t.attempt(), "w", 2, 0, 0, 0, true, Status.SUCCEEDED, null, null, now);
+    }
+
+    @Test
+    void shouldRestoreAMillionLeafRunMidWayQuicklyWithoutAnObjectPerFinishedLeaf() {
+        // given: a million-leaf strict run, half of it done, and its compacted ledger as the topic keeps it
+        Workflow wf = new Workflow("big", budget(1_000_000_000L, null, null, null, null, MAX_PARALLEL), null,
+                List.of(repeated("task", NONE, LEAVES)));
+        Submission submission = new Submission("run-big", Mode.STRICT, wf);
+        RunLedger original = RunLedger.create(submission, LedgerConfig.defaults(), 0);
+        LedgerTopic topic = new LedgerTopic();
+        Decisions begun = original.begin(0);
+        topic.publish(begun);
+        ArrayDeque<LeafTask> queue = new ArrayDeque<>(begun.tasks());
+        long now = 0;
+        for (int finished = 0; finished < LEAVES / 2; finished++) {
+            LeafTask t = queue.poll();
+            now++;
+            topic.publish(original.onUsage(step(t, now), now));
+            Decisions d = original.onUsage(success(t, now), now);
+            topic.publish(d);
+            queue.addAll(d.tasks());
+        }
+
+        // when
+        long started = System.nanoTime();
+        RunLedger restored = RunLedger.restore(submission, 0, topic.entries(), LedgerConfig.defaults());
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        System.out.printf("restoring a 1,000,000-leaf run from %d entries: %d ms%n", topic.entries().size(), took.toMillis());
+
+        // then: only the attempts in flight are objects; the run as the ledger says
+        assertThat(topic.entries()).hasSize(LEAVES / 2 + MAX_PARALLEL + 1);
+        assertThat(restored.liveLeafObjects()).isEqualTo(MAX_PARALLEL).isEqualTo(queue.size());
+        assertThat(restored.retainedLeafEntries()).isZero();
+        assertThat(restored.entry("big")).isEqualTo(original.entry("big"));
+        // Typically 0.1–0.5 s; the bound only catches work per leaf of the run rather than per entry.
+        assertThat(took).as("time to restore").isLessThan(Duration.ofSeconds(5));
+
+        // when: both get the same events for the next 20,000 leaves, after the restored one's first tick; then the
+        // restored one alone the rest
+        assertThat(restored.onTick(now).isEmpty()).isTrue();
+        for (int finished = 0; finished < 20_000; finished++) {
+            LeafTask t = queue.poll();
+            now++;
+            for (UsageEvent e : List.of(step(t, now), success(t, now))) {
+                Decisions expected = original.onUsage(e, now);
+                Decisions actual = restored.onUsage(e, now);
+                if (!actual.equals(expected)) {
+                    assertThat(actual).as("decisions on %s", e).isEqualTo(expected);
+                }
+                queue.addAll(expected.tasks());
+            }
+        }
+        while (!queue.isEmpty()) {
+            LeafTask t = queue.poll();
+            now++;
+            restored.onUsage(step(t, now), now);
+            queue.addAll(restored.onUsage(success(t, now), now).tasks());
+            assertThat(restored.liveLeafObjects()).isLessThanOrEqualTo(MAX_PARALLEL);
+        }
+
+        // then: every leaf ran once; the run as a run never restored would have ended
+        LedgerEntry big = restored.entry("big");
+        assertThat(restored.isTerminal()).isTrue();
+        assertThat(big.status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(big.leaves()).isEqualTo(Map.of(Status.SUCCEEDED, (long) LEAVES));
+        assertThat(big.spent().totalTokens()).isEqualTo(8L * LEAVES);
+        assertThat(big.reserved().tokens()).isZero();
+        assertThat(restored.receipt().reason()).isEqualTo("all 1000000 leaves succeeded");
+        assertThat(restored.liveLeafObjects()).isZero();
     }
 
     @Test

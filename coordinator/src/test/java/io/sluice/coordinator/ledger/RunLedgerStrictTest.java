@@ -414,16 +414,23 @@ class RunLedgerStrictTest {
         // when
         Decisions begun = d.begin();
 
-        // then: every node once, in document order, although five dispatches touched w and b
-        assertThat(begun.entries()).extracting(LedgerEntry::path).containsExactly("w", "w/b", "w/e");
-        assertThat(begun.entries().get(2).status()).isEqualTo(Status.SUCCEEDED);
-        assertThat(begun.entries().get(2).reason()).isEqualTo("no leaves");
+        // then: each dispatched leaf, then every node once, in document order, although five dispatches touched w
+        // and b
+        assertThat(begun.entries()).extracting(LedgerEntry::path)
+                .containsExactly("w/b/l[0]", "w/b/l[1]", "w/b/l[2]", "w/b/l[3]", "w/b/l[4]", "w", "w/b", "w/e");
+        assertThat(begun.entries().get(7).status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(begun.entries().get(7).reason()).isEqualTo("no leaves");
 
-        // when: a final event
-        Decisions fin = d.work("w/b/l[0]", 3);
+        // when: a step, then a final event
+        Decisions step = d.usage("w/b/l[0]", 3, 0, 1);
+        Decisions fin = d.finish("w/b/l[0]", Status.SUCCEEDED);
 
         // then: the leaf's entry, then each changed node once
+        assertThat(step.entries()).extracting(LedgerEntry::path).containsExactly("w/b/l[0]", "w", "w/b");
+        assertThat(step.entries().get(0).status()).isEqualTo(Status.RUNNING);
+        assertThat(step.entries().get(0).lastSeq()).isEqualTo(1L);
         assertThat(fin.entries()).extracting(LedgerEntry::path).containsExactly("w/b/l[0]", "w", "w/b");
+        assertThat(fin.entries().get(0).status()).isEqualTo(Status.SUCCEEDED);
     }
 
     @Test

@@ -67,6 +67,18 @@ final class WorkerSim {
         }
     }
 
+    /**
+     * One call of the ledger as it was made, so that the same inputs can be given to another ledger: {@code begin},
+     * a tick ({@code event} null) or a usage event, which the ledger must ignore when {@code duplicate}.
+     */
+    record Call(boolean begin, UsageEvent event, long nowMs, boolean duplicate) {
+
+        /** Makes this call on {@code ledger}; a begin becomes the first tick of a ledger restored from nothing. */
+        Decisions replay(RunLedger ledger) {
+            return event == null ? ledger.onTick(nowMs) : ledger.onUsage(event, nowMs);
+        }
+    }
+
     /** Sees every call's result, for invariant checks. */
     interface Observer {
         void afterCall(String call, Decisions decisions, WorkerSim sim);
@@ -89,6 +101,8 @@ final class WorkerSim {
     final Map<String, Integer> attempts = new HashMap<>();
     final List<Halt> halts = new ArrayList<>();
     final List<Decisions> history = new ArrayList<>();
+    /** Every call made, in order; {@code calls.get(i)} gave {@code history.get(i)}. */
+    final List<Call> calls = new ArrayList<>();
     /** Usage the ledger accepted, per leaf path over all its attempts: {input, output, steps}. */
     final Map<String, long[]> emitted = new HashMap<>();
     /** What the ledger must have charged per leaf path: accepted usage plus the extra charge of lost attempts. */
@@ -254,22 +268,25 @@ final class WorkerSim {
 
     /** Runs the ledger to its end; fails if it does not end within {@code maxCalls} calls. */
     void run(int maxCalls) {
+        calls.add(new Call(true, null, now, false));
         absorb("begin", ledger.begin(now));
-        int calls = 0;
+        int made = 0;
         while (!ledger.isTerminal()) {
-            assertThat(++calls).as("calls before the run ended").isLessThanOrEqualTo(maxCalls);
+            assertThat(++made).as("calls before the run ended").isLessThanOrEqualTo(maxCalls);
             if (running.isEmpty()) {
                 // Nothing in flight: only a retry backing off, or a deadline, can move the run on.
                 OptionalLong next = ledger.nextDeadlineMs();
                 assertThat(next).as("run %s is not terminal (%s) but nothing is in flight or due: stuck",
                         ledger.runId(), ledger.status()).isPresent();
                 now = Math.max(now, next.getAsLong());
+                calls.add(new Call(false, null, now, false));
                 absorb("tick (idle)", ledger.onTick(now));
                 continue;
             }
             double r = random.nextDouble();
             if (r < options.tickRate()) {
                 now += random.nextInt((int) options.maxTickMs() + 1);
+                calls.add(new Call(false, null, now, false));
                 absorb("tick", ledger.onTick(now));
             } else if (r < options.tickRate() + options.duplicateRate() && !sent.isEmpty()) {
                 sendDuplicate();
@@ -303,6 +320,7 @@ final class WorkerSim {
             lastFinalAt.put(e.path(), new long[] {now, e.attempt()});
         }
         long ignoredBefore = ledger.duplicatesIgnored();
+        calls.add(new Call(false, e, now, false));
         Decisions d = ledger.onUsage(e, now);
         assertThat(ledger.duplicatesIgnored()).as("fresh event ignored: %s", e).isEqualTo(ignoredBefore);
         sent.add(e);
@@ -351,6 +369,7 @@ final class WorkerSim {
         }
         duplicatesSent++;
         long ignoredBefore = ledger.duplicatesIgnored();
+        calls.add(new Call(false, e, now, true));
         Decisions d = ledger.onUsage(e, now);
         assertThat(d.isEmpty()).as("decisions for duplicate %s", e).isTrue();
         assertThat(ledger.duplicatesIgnored()).as("ignored: %s", e).isEqualTo(ignoredBefore + 1);
