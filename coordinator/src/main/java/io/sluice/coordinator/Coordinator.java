@@ -141,26 +141,27 @@ public final class Coordinator implements AutoCloseable {
         }
     }
 
+    /** The input consumer: a member of the coordinators' group, reading submissions and usage. */
     private Map<String, Object> consumerProps() {
-        Map<String, Object> p = new HashMap<>(config.clientProperties());
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        Map<String, Object> p = readCommittedProps("");
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-coordinator-" + config.instanceId());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
         // Range assignment gives one member the same partition numbers of submissions and usage: the runs it owns.
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, org.apache.kafka.clients.consumer.RangeAssignor.class.getName());
         return p;
     }
 
+    /** The recovery consumer: no group, assigned partition by partition of the runs and ledger topics. */
     private Map<String, Object> restoreConsumerProps() {
+        return readCommittedProps("-restore");
+    }
+
+    private Map<String, Object> readCommittedProps(String clientIdSuffix) {
         Map<String, Object> p = new HashMap<>(config.clientProperties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-coordinator-" + config.instanceId() + "-restore");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-coordinator-" + config.instanceId() + clientIdSuffix);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));

@@ -2,11 +2,8 @@ package io.sluice.systemtest.e2e;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.client.RunWatch;
@@ -14,23 +11,16 @@ import io.sluice.client.SluiceClient;
 import io.sluice.coordinator.Coordinator;
 import io.sluice.coordinator.CoordinatorConfig;
 import io.sluice.schemas.Halt;
-import io.sluice.schemas.Json;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Submission;
-import io.sluice.schemas.Topics;
 import io.sluice.schemas.UsageEvent;
 import io.sluice.systemtest.kafka.KafkaCluster;
+import io.sluice.systemtest.kafka.RunTopics;
 import io.sluice.worker.Worker;
 import io.sluice.worker.WorkerConfig;
 import io.sluice.worker.execute.ExecutorRegistry;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * A whole Sluice on the test JVM's shared broker: one coordinator and {@value #WORKERS} workers (each running
@@ -44,11 +34,13 @@ public final class SluiceSystem implements AutoCloseable {
     public static final int CONCURRENCY = 4;
 
     private final KafkaCluster kafka;
+    private final RunTopics topics;
     private final Coordinator coordinator;
     private final List<Worker> workers = new ArrayList<>();
 
     private SluiceSystem(KafkaCluster kafka, Coordinator coordinator) {
         this.kafka = kafka;
+        this.topics = new RunTopics(kafka.bootstrapServers());
         this.coordinator = coordinator;
     }
 
@@ -112,66 +104,21 @@ public final class SluiceSystem implements AutoCloseable {
 
     /** Every usage event of the run that is on the usage topic now. */
     public List<UsageEvent> usage(String runId) {
-        return read(Topics.USAGE, runId, UsageEvent.class, e -> runId.equals(e.runId()));
+        return topics.usage(runId);
     }
 
     /** Every task the coordinator published for the run. */
     public List<LeafTask> tasks(String runId) {
-        return read(Topics.TASKS, null, LeafTask.class, t -> runId.equals(t.runId()));
+        return topics.tasks(runId);
     }
 
     public List<Halt> halts(String runId) {
-        return read(Topics.CONTROL, runId, Halt.class, h -> runId.equals(h.runId()));
+        return topics.halts(runId);
     }
 
     /** The latest ledger entry per node of the run, as a reader of the compacted topic sees it. */
     public Map<String, LedgerEntry> ledger(String runId) {
-        Map<String, LedgerEntry> latest = new LinkedHashMap<>();
-        for (LedgerEntry e : read(Topics.LEDGER, runId, LedgerEntry.class, x -> runId.equals(x.runId()))) {
-            latest.put(e.path(), e);
-        }
-        return latest;
-    }
-
-    /**
-     * Reads a topic (the run's partition when {@code runId} is given, else every partition) from the beginning
-     * to its end as of now, read_committed.
-     */
-    private <T> List<T> read(String topic, String runId, Class<T> type, Predicate<T> keep) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        List<T> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            int n = consumer.partitionsFor(topic).size();
-            List<TopicPartition> parts = new ArrayList<>();
-            if (runId != null) {
-                parts.add(new TopicPartition(topic, Topics.partitionFor(runId, n)));
-            } else {
-                for (int p = 0; p < n; p++) {
-                    parts.add(new TopicPartition(topic, p));
-                }
-            }
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("could not read " + topic + " to its end in 30 s");
-                }
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.value() != null) {
-                        T value = Json.read(r.value(), type);
-                        if (keep.test(value)) {
-                            out.add(value);
-                        }
-                    }
-                }
-            }
-        }
-        return out;
+        return topics.ledger(runId);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Submission;
+import io.sluice.systemtest.kafka.RunTopics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;

@@ -15,6 +15,7 @@ import io.sluice.coordinator.CoordinatorConfig;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Submission;
 import io.sluice.schemas.Topics;
+import io.sluice.systemtest.kafka.RunTopics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;

@@ -20,6 +20,7 @@ import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
 import io.sluice.schemas.SubmissionValidator;
 import io.sluice.schemas.UsageEvent;
+import io.sluice.systemtest.kafka.RunTopics;
 
 import static org.awaitility.Awaitility.await;
 

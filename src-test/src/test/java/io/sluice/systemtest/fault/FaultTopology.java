@@ -8,6 +8,7 @@ import java.util.Map;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
+import io.sluice.systemtest.kafka.RunTopics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

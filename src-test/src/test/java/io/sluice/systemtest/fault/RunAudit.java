@@ -17,6 +17,7 @@ import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.Usage;
 import io.sluice.schemas.UsageEvent;
+import io.sluice.systemtest.kafka.RunTopics;
 import org.assertj.core.api.SoftAssertions;
 
 /**

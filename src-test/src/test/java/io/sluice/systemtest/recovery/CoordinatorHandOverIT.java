@@ -16,7 +16,6 @@ import io.sluice.client.RunWatch;
 import io.sluice.client.SluiceClient;
 import io.sluice.coordinator.Coordinator;
 import io.sluice.coordinator.CoordinatorConfig;
-import io.sluice.schemas.Json;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Status;
@@ -25,17 +24,12 @@ import io.sluice.schemas.SubmissionValidator;
 import io.sluice.schemas.TopicAdmin;
 import io.sluice.schemas.Topics;
 import io.sluice.schemas.UsageEvent;
+import io.sluice.systemtest.kafka.RunTopics;
 import io.sluice.worker.Worker;
 import io.sluice.worker.WorkerConfig;
 import io.sluice.worker.execute.ExecutorRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -173,28 +167,11 @@ class CoordinatorHandOverIT {
         }
     }
 
+    /** The run's usage events, one per (path, attempt, seq): what the coordinator counts. */
     private List<UsageEvent> usage(String runId) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<UsageEvent> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition tp = new TopicPartition(Topics.USAGE, Topics.partitionFor(runId, consumer.partitionsFor(Topics.USAGE).size()));
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            while (consumer.position(tp) < end) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    UsageEvent e = Json.read(r.value(), UsageEvent.class);
-                    if (runId.equals(e.runId())) {
-                        out.add(e);
-                    }
-                }
-            }
-        }
-        // one event per (path, attempt, seq): what the coordinator counts
         Map<String, UsageEvent> unique = new HashMap<>();
-        out.forEach(e -> unique.putIfAbsent(e.path() + "#" + e.attempt() + "#" + e.seq(), e));
+        new RunTopics(broker.bootstrapServers()).usage(runId)
+                .forEach(e -> unique.putIfAbsent(e.path() + "#" + e.attempt() + "#" + e.seq(), e));
         return new ArrayList<>(unique.values());
     }
 }

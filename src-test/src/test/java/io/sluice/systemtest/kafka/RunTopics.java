@@ -1,4 +1,4 @@
-package io.sluice.systemtest.fault;
+package io.sluice.systemtest.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
+import io.sluice.schemas.Halt;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.LedgerEntry;
@@ -23,38 +24,42 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Reads back what a run really left on Kafka — usage events, tasks, ledger entries — as a {@code read_committed}
- * reader sees it now, in partition order. The same reading as the end-to-end tests' {@code SluiceSystem}, for any
- * bootstrap servers (here: a broker in another process).
+ * reader sees it now, in partition order, from any cluster (the shared test broker, or a broker in another process).
  *
  * <p>Thread-safety: stateless; each call uses a consumer of its own.
  */
-final class RunTopics {
+public final class RunTopics {
 
-    static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
 
     private final String bootstrapServers;
 
-    RunTopics(String bootstrapServers) {
+    public RunTopics(String bootstrapServers) {
         this.bootstrapServers = bootstrapServers;
     }
 
     /** Every usage event of the run, in the order the coordinator consumed them (the run's one partition). */
-    List<UsageEvent> usage(String runId) {
+    public List<UsageEvent> usage(String runId) {
         return read(Topics.USAGE, runId, UsageEvent.class, e -> runId.equals(e.runId()));
     }
 
     /** Every task the coordinator published for the run (all partitions of the tasks topic). */
-    List<LeafTask> tasks(String runId) {
+    public List<LeafTask> tasks(String runId) {
         return read(Topics.TASKS, null, LeafTask.class, t -> runId.equals(t.runId()));
     }
 
+    /** The halts the coordinator published for the run. */
+    public List<Halt> halts(String runId) {
+        return read(Topics.CONTROL, runId, Halt.class, h -> runId.equals(h.runId()));
+    }
+
     /** What went to the dead-letter topic about the run. */
-    List<Rejection> deadLetters(String runId) {
+    public List<Rejection> deadLetters(String runId) {
         return read(Topics.DLQ, null, Rejection.class, r -> runId.equals(r.runId()));
     }
 
     /** The latest ledger entry per node of the run, as a reader of the compacted topic sees it. */
-    Map<String, LedgerEntry> ledger(String runId) {
+    public Map<String, LedgerEntry> ledger(String runId) {
         Map<String, LedgerEntry> latest = new LinkedHashMap<>();
         for (LedgerEntry e : read(Topics.LEDGER, runId, LedgerEntry.class, x -> runId.equals(x.runId()))) {
             latest.put(e.path(), e);
@@ -72,7 +77,7 @@ final class RunTopics {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-fault-reader");
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-test-reader");
         List<T> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             int n = consumer.partitionsFor(topic, READ_TIMEOUT).size();
