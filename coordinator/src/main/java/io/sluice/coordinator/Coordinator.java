@@ -47,7 +47,6 @@ public final class Coordinator implements AutoCloseable {
     private final CompletableFuture<State> loopExit = new CompletableFuture<>();
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaConsumer<String, byte[]> restoreConsumer;
-    private KafkaProducer<String, byte[]> producer;
     private CoordinatorLoop loop;
     private Thread thread;
 
@@ -63,8 +62,10 @@ public final class Coordinator implements AutoCloseable {
         }
         consumer = new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new ByteArrayDeserializer());
         restoreConsumer = new KafkaConsumer<>(restoreConsumerProps(), new StringDeserializer(), new ByteArrayDeserializer());
-        producer = new KafkaProducer<>(producerProps(), new StringSerializer(), new ByteArraySerializer());
-        loop = new CoordinatorLoop(config, consumer, restoreConsumer, producer, Clock.systemUTC(), registry);
+        // The loop owns its producer: after a failed transaction it replaces it (same transactional id).
+        loop = new CoordinatorLoop(config, consumer, restoreConsumer,
+                () -> new KafkaProducer<>(producerProps(), new StringSerializer(), new ByteArraySerializer()),
+                Clock.systemUTC(), registry);
         thread = new Thread(this::runLoop, "sluice-coordinator-loop");
         thread.setUncaughtExceptionHandler((t, e) -> log.error("uncaught in {}", t.getName(), e));
         thread.start();
@@ -123,9 +124,6 @@ public final class Coordinator implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             try {
-                if (producer != null) {
-                    producer.close(timeout);
-                }
                 if (consumer != null) {
                     consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(timeout));
                 }

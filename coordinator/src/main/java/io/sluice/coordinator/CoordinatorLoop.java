@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,7 +45,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,11 +76,17 @@ final class CoordinatorLoop implements Runnable {
     /** Remembered ids of finished runs, so late usage is recognised rather than dead-lettered. */
     private static final int FINISHED_RUNS_REMEMBERED = 10_000;
     private static final int PAYLOAD_EXCERPT_CHARS = 4096;
+    /** Rolled-back transactions in a row after which the loop gives up (the same input fails every time). */
+    private static final int MAX_PUBLISH_FAILURES = 5;
+    private static final Duration ROLLBACK_TIMEOUT = Duration.ofSeconds(30);
 
     private final CoordinatorConfig config;
     private final Consumer<String, byte[]> consumer;
     private final RunRecovery recovery;
-    private final Producer<String, byte[]> producer;
+    private final Supplier<Producer<String, byte[]>> producerFactory;
+    private Producer<String, byte[]> producer;
+    /** Transactions in a row that failed and were rolled back; reset by a commit. */
+    private int publishFailures;
     private final SubmissionValidator validator;
     private final Clock clock;
     private final Map<String, ActiveRun> runs = new LinkedHashMap<>();
@@ -103,11 +116,11 @@ final class CoordinatorLoop implements Runnable {
     private final List<ActiveRun> restored = new ArrayList<>();
 
     CoordinatorLoop(CoordinatorConfig config, Consumer<String, byte[]> consumer, Consumer<String, byte[]> restoreConsumer,
-                    Producer<String, byte[]> producer, Clock clock, MeterRegistry registry) {
+                    Supplier<Producer<String, byte[]>> producerFactory, Clock clock, MeterRegistry registry) {
         this.config = config;
         this.consumer = consumer;
         this.recovery = new RunRecovery(restoreConsumer);
-        this.producer = producer;
+        this.producerFactory = producerFactory;
         this.clock = clock;
         this.registry = registry;
         this.validator = new SubmissionValidator(config.limits());
@@ -142,6 +155,7 @@ final class CoordinatorLoop implements Runnable {
 
     @Override
     public void run() {
+        producer = producerFactory.get();
         producer.initTransactions();
         consumer.subscribe(List.of(Topics.SUBMISSIONS, Topics.USAGE), new RebalanceListener());
         try {
@@ -170,13 +184,90 @@ final class CoordinatorLoop implements Runnable {
                 restored.clear();
                 tickDeadlines(now, out);
                 if (!records.isEmpty() || !out.isEmpty()) {
-                    publish(records, out);
+                    try {
+                        publish(records, out);
+                        publishFailures = 0;
+                    } catch (KafkaException e) {
+                        if (isFatal(e) || ++publishFailures > MAX_PUBLISH_FAILURES) {
+                            throw e;
+                        }
+                        // The fold already moved past inputs whose effects were just rolled back: throw that
+                        // state away and rebuild it from what was committed (as a new owner would).
+                        log.warn("transaction failed ({}); rolling back to the committed ledger and offsets", e.toString());
+                        rollBack();
+                        continue;
+                    }
                     loopTimer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
                 }
             }
         } finally {
             runs.clear();
+            closeProducer(Duration.ofSeconds(5));
         }
+    }
+
+    /**
+     * Errors after which this coordinator must stop: another instance took its transactional id (a zombie must
+     * not go on), or it is not allowed to act. Anything else (a broker restart aborting the transaction, a
+     * rebalance fencing stale offsets, timeouts) is rolled back and retried.
+     */
+    private static boolean isFatal(KafkaException e) {
+        return e instanceof ProducerFencedException || e instanceof InvalidProducerEpochException
+                || e instanceof AuthorizationException || e instanceof UnsupportedVersionException;
+    }
+
+    /**
+     * Aborts the open transaction (a new producer with the same transactional id fences the old one and aborts
+     * what it left open), forgets every run, seeks the input back to the committed offsets and restores the
+     * assigned partitions' runs from the committed ledger. Retried with backoff while the cluster is away.
+     */
+    private void rollBack() {
+        long backoffMs = 100;
+        while (running) {
+            try {
+                closeProducer(Duration.ZERO);
+                producer = producerFactory.get();
+                producer.initTransactions();
+                runs.clear();
+                restored.clear();
+                finishedRuns.clear();
+                Set<TopicPartition> assigned = consumer.assignment();
+                Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned, ROLLBACK_TIMEOUT);
+                for (TopicPartition tp : assigned) {
+                    OffsetAndMetadata offset = committed.get(tp);
+                    if (offset == null) {
+                        consumer.seekToBeginning(List.of(tp));
+                    } else {
+                        consumer.seek(tp, offset.offset());
+                    }
+                }
+                for (TopicPartition tp : assigned) {
+                    if (Topics.SUBMISSIONS.equals(tp.topic())) {
+                        restore(tp.partition());
+                    }
+                }
+                log.info("rolled back to the committed state of {}", assigned);
+                return;
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                throw e;
+            } catch (KafkaException e) {
+                log.warn("roll-back failed ({}), retrying in {} ms", e.toString(), backoffMs);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(backoffMs));
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+            }
+        }
+    }
+
+    private void closeProducer(Duration timeout) {
+        if (producer == null) {
+            return;
+        }
+        try {
+            producer.close(timeout);
+        } catch (KafkaException e) {
+            log.debug("closing the producer", e);
+        }
+        producer = null;
     }
 
     void stop() {
@@ -366,8 +457,7 @@ final class CoordinatorLoop implements Runnable {
             }
             producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
         }
-        // A failure here is fatal for this loop: the in-memory fold already moved on. The Coordinator
-        // surfaces it; a restarted coordinator recovers from the committed ledger.
+        // If this throws, the loop rolls its state back to what is committed (see run()).
         producer.commitTransaction();
         reservedTokens.set(runs.values().stream().mapToLong(ActiveRun::reservedTokens).sum());
     }

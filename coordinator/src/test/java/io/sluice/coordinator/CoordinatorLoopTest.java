@@ -47,6 +47,9 @@ class CoordinatorLoopTest {
     private final MockConsumer<String, byte[]> consumer = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
     private final MockConsumer<String, byte[]> restoreConsumer = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
     private MockProducer<String, byte[]> producer;
+    /** Every producer the loop asked for: it replaces its producer after a failed transaction. */
+    private final List<MockProducer<String, byte[]>> producers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private Cluster cluster;
     private CoordinatorLoop loop;
     private Thread thread;
     private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
@@ -60,10 +63,11 @@ class CoordinatorLoopTest {
                 infos.add(new PartitionInfo(spec.name(), p, node, new Node[] {node}, new Node[] {node}));
             }
         }
-        Cluster cluster = new Cluster("c", List.of(node), infos, Set.of(), Set.of());
-        producer = new MockProducer<>(cluster, true, null, new StringSerializer(), new ByteArraySerializer());
+        cluster = new Cluster("c", List.of(node), infos, Set.of(), Set.of());
+        producer = newProducer();
         CoordinatorConfig config = CoordinatorConfig.of("unused:9092", "test");
-        loop = new CoordinatorLoop(config, consumer, restoreConsumer, producer, Clock.systemUTC(), new SimpleMeterRegistry());
+        loop = new CoordinatorLoop(config, consumer, restoreConsumer,
+                () -> producers.isEmpty() ? register(producer) : register(newProducer()), Clock.systemUTC(), new SimpleMeterRegistry());
         List<TopicPartition> assigned = new ArrayList<>();
         Map<TopicPartition, Long> begin = new HashMap<>();
         for (String topic : List.of(Topics.SUBMISSIONS, Topics.USAGE)) {
@@ -87,6 +91,15 @@ class CoordinatorLoopTest {
         consumer.schedulePollTask(() -> consumer.rebalance(assigned));
         thread = new Thread(loop, "test-coordinator-loop");
         thread.start();
+    }
+
+    private MockProducer<String, byte[]> newProducer() {
+        return new MockProducer<>(cluster, true, null, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private MockProducer<String, byte[]> register(MockProducer<String, byte[]> p) {
+        producers.add(p);
+        return p;
     }
 
     @AfterEach
@@ -195,5 +208,28 @@ class CoordinatorLoopTest {
         assertThat(Json.read(sent(Topics.DLQ).get(0).value(), Rejection.class).errors())
                 .containsExactly("run_id: a run with id 'dup' was already submitted");
         assertThat(sent(Topics.TASKS)).hasSize(1);
+    }
+
+    @Test
+    void shouldRollBackToTheCommittedStateWhenATransactionFailsAndRedoTheWork() {
+        // given: the first transaction fails to commit, as when the broker restarts under it
+        producer.commitTransactionException = new org.apache.kafka.common.KafkaException("transaction aborted by a broker restart");
+        String json = """
+                {"run_id": "r7", "workflow": {"id": "w", "leaf_max_tokens": 10, "nodes": [{"kind": "leaf", "id": "a", "executor": "simulated"}]}}""";
+        deliver(Topics.SUBMISSIONS, "r7", json);
+
+        // when: the loop rolls back and Kafka delivers the uncommitted input again, from the committed offset
+        await().atMost(Duration.ofSeconds(5)).until(() -> producers.size() == 2);
+        TopicPartition tp = new TopicPartition(Topics.SUBMISSIONS, Topics.partitionFor("r7", PARTITIONS));
+        consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(Topics.SUBMISSIONS, tp.partition(), 0L, "r7",
+                json.getBytes(StandardCharsets.UTF_8))));
+
+        // then: the old producer is closed, the new one publishes the run's task once and commits
+        MockProducer<String, byte[]> second = producers.get(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.commitCount() >= 1);
+        assertThat(producers.get(0).closed()).isTrue();
+        assertThat(producers.get(0).commitCount()).isZero();
+        assertThat(second.history().stream().filter(r -> r.topic().equals(Topics.TASKS)).count()).isEqualTo(1);
+        assertThat(second.history().stream().filter(r -> r.topic().equals(Topics.RUNS)).count()).isEqualTo(1);
     }
 }
