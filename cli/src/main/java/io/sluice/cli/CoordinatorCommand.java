@@ -33,9 +33,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         String id = instanceId != null ? instanceId : "coordinator-" + UUID.randomUUID().toString().substring(0, 8);
         EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties);
         MetricsServer metrics = metricsOptions.start();
-        CoordinatorConfig base = CoordinatorConfig.of(bootstrap, id);
-        CoordinatorConfig config = new CoordinatorConfig(bootstrap, base.groupId(), id, base.pollTimeout(), base.ledger(),
-                base.limits(), connection.clientProperties);
+        CoordinatorConfig config = CoordinatorConfig.of(bootstrap, id).withClientProperties(connection.clientProperties);
         Coordinator coordinator = new Coordinator(config, metrics.registry()).start();
         System.out.println("coordinator " + id + " running against " + bootstrap);
         ProcessLifetime.runUntilTerminated(() -> {

@@ -52,6 +52,10 @@ public record CoordinatorConfig(String bootstrapServers, String groupId, String 
         return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, l, limits, clientProperties);
     }
 
+    public CoordinatorConfig withClientProperties(Map<String, String> props) {
+        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, ledger, limits, props);
+    }
+
     private static void requireText(String field, String value) {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException(field + ": must not be blank");
