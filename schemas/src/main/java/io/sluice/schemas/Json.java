@@ -76,11 +76,20 @@ public final class Json {
      *                             not of the record's shape
      */
     public static <T> T read(byte[] bytes, Class<T> type) {
+        if (bytes == null) {
+            throw new WireFormatException("no value (a tombstone), expected a " + type.getSimpleName());
+        }
+        T value;
         try {
-            return MAPPER.readValue(bytes, type);
+            value = MAPPER.readValue(bytes, type);
         } catch (IOException e) {
             throw WireFormatException.from(type, e);
         }
+        if (value == null) {
+            // Jackson maps the JSON literal null (and a value of only whitespace) to null: never a record.
+            throw new WireFormatException("not a valid " + type.getSimpleName() + ": got null");
+        }
+        return value;
     }
 
     public static JsonNode tree(byte[] bytes) {
@@ -92,6 +101,9 @@ public final class Json {
     }
 
     public static <T> T convert(JsonNode tree, Class<T> type) {
+        if (tree == null || tree.isNull() || tree.isMissingNode()) {
+            throw new WireFormatException("not a valid " + type.getSimpleName() + ": got null");
+        }
         try {
             return MAPPER.treeToValue(tree, type);
         } catch (JsonProcessingException e) {

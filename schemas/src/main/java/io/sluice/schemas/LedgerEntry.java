@@ -19,6 +19,8 @@ import java.util.Map;
  * @param attemptSpent leaf only, while an attempt is in flight: what that attempt has reported so far
  * @param lastSeq   leaf only, while an attempt is in flight: the last usage sequence number folded
  * @param retryAtMs leaf only, while a retry waits: when it may be dispatched
+ * @param workerId  leaf only, while an attempt is in flight: the worker its first event named (null before one
+ *                  arrived); only that worker's events are folded
  * @param fold      only while the node is not terminal, and only when not all default: the rest of the budget
  *                  fold's own state, which a restoring coordinator needs and the other fields do not show
  *
@@ -28,10 +30,19 @@ import java.util.Map;
  */
 public record LedgerEntry(String runId, String path, String kind, Mode mode, Status status, String reason, Budget limits,
                           Reservation reserved, Usage spent, Map<Status, Long> leaves, long overshoot, long updatedAtMs,
-                          Integer attempt, Grant grant, Usage attemptSpent, Long lastSeq, Long retryAtMs, Fold fold) {
+                          Integer attempt, Grant grant, Usage attemptSpent, Long lastSeq, String workerId,
+                          Long retryAtMs, Fold fold) {
 
     public LedgerEntry {
         leaves = leaves == null ? Map.of() : Map.copyOf(leaves);
+    }
+
+    /** An entry whose attempt names no worker. */
+    public LedgerEntry(String runId, String path, String kind, Mode mode, Status status, String reason, Budget limits,
+                       Reservation reserved, Usage spent, Map<Status, Long> leaves, long overshoot, long updatedAtMs,
+                       Integer attempt, Grant grant, Usage attemptSpent, Long lastSeq, Long retryAtMs, Fold fold) {
+        this(runId, path, kind, mode, status, reason, limits, reserved, spent, leaves, overshoot, updatedAtMs,
+                attempt, grant, attemptSpent, lastSeq, null, retryAtMs, fold);
     }
 
     /** An entry without the leaf-only recovery fields (workflow and branch entries). */

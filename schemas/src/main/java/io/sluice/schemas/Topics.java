@@ -71,6 +71,25 @@ public final class Topics {
         return runId + "|" + path;
     }
 
+    /** What a run id is on the wire: 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit. */
+    private static final java.util.regex.Pattern RUN_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+    /** True when {@code text} is a valid run id (see common.schema.json). */
+    public static boolean isRunId(String text) {
+        return text != null && RUN_ID.matcher(text).matches();
+    }
+
+    /**
+     * The key on {@link #RESULTS} of the rejection of the submission written at {@code source}: never a run id, so a
+     * rejection never replaces the receipt of the run whose id it names.
+     */
+    public static String rejectionKey(Source source) {
+        return "rejected|" + source.partition() + "@" + source.offset();
+    }
+
+    /** The header of a submission the coordinator forwarded to its run's partition: where it was written first. */
+    public static final String SOURCE_HEADER = "sluice-source";
+
     /**
      * The partition of every record about {@code runId} on a run-keyed topic: Kafka's default partitioner
      * applied to the run id alone, so ledger and control records (keyed by run and path) land on the same

@@ -15,11 +15,26 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param isFinal true on the last event of the attempt; then {@code status} is terminal
  * @param status  on a final event: succeeded, failed, budget_exceeded, cancelled or timed_out; else running
  * @param error   why a failed / cancelled / exceeded attempt ended, or null
+ * @param retriable on a final failed event: false when another attempt cannot help; null means true
  * @param output  the executor's (possibly partial) output on the final event, or null
  */
 public record UsageEvent(String runId, String path, int attempt, String workerId, long seq, long inputTokens,
                          long outputTokens, long steps, @JsonProperty("final") boolean isFinal, Status status,
-                         String error, JsonNode output, long timestampMs) {
+                         String error, Boolean retriable, JsonNode output, long timestampMs) {
+
+    /** An event that does not say whether a failure is retriable (it is). */
+    public UsageEvent(String runId, String path, int attempt, String workerId, long seq, long inputTokens,
+                      long outputTokens, long steps, boolean isFinal, Status status, String error, JsonNode output,
+                      long timestampMs) {
+        this(runId, path, attempt, workerId, seq, inputTokens, outputTokens, steps, isFinal, status, error, null, output,
+                timestampMs);
+    }
+
+    /** A final failed event that says another attempt cannot help. */
+    @JsonIgnore
+    public boolean isPermanentFailure() {
+        return isFinal && status == Status.FAILED && Boolean.FALSE.equals(retriable);
+    }
 
     @JsonIgnore
     public Usage usage() {

@@ -9,6 +9,10 @@ public final class WireFormatException extends RuntimeException {
         super(message, cause);
     }
 
+    WireFormatException(String message) {
+        super(message);
+    }
+
     static WireFormatException from(Class<?> type, Exception e) {
         String where = "";
         if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
