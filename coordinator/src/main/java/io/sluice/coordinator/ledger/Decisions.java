@@ -20,10 +20,13 @@ import io.sluice.schemas.Receipt;
  *                were ever dispatched in runs too large for leaf-level receipts: those are only counted, in their
  *                nodes' entries. Enough to restore the run from ({@link RunLedger#restore})
  * @param receipt non-null exactly once: in the result of the call in which the run became terminal
+ * @param rejection non-null when the call's usage event was refused without being folded: why, naming the field
+ *                  (e.g. "seq: 1000 skips ahead of the attempt's next seq 3"); the caller dead-letters the event
  */
-public record Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry> entries, Receipt receipt) {
+public record Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry> entries, Receipt receipt,
+                        String rejection) {
 
-    static final Decisions NONE = new Decisions(List.of(), List.of(), List.of(), null);
+    static final Decisions NONE = new Decisions(List.of(), List.of(), List.of(), null, null);
 
     public Decisions {
         tasks = tasks == null ? List.of() : List.copyOf(tasks);
@@ -31,7 +34,15 @@ public record Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry
         entries = entries == null ? List.of() : List.copyOf(entries);
     }
 
-    /** True when there is nothing to publish. */
+    public Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry> entries, Receipt receipt) {
+        this(tasks, halts, entries, receipt, null);
+    }
+
+    Decisions withRejection(String reason) {
+        return new Decisions(tasks, halts, entries, receipt, reason);
+    }
+
+    /** True when there is nothing to publish (a rejection is the caller's to publish). */
     public boolean isEmpty() {
         return tasks.isEmpty() && halts.isEmpty() && entries.isEmpty() && receipt == null;
     }

@@ -24,10 +24,13 @@ enum Dim {
     final String field;
     /** What an amount of this dimension is called in reasons: "600 tokens". */
     final String unit;
+    /** The usage field of the dimension on the wire ({@code input_tokens}); tokens have none of their own. */
+    final String wireName;
 
     Dim(String field, String unit) {
         this.field = field;
         this.unit = unit;
+        this.wireName = unit.replace(' ', '_');
     }
 
     Long limit(Budget b) {

@@ -26,6 +26,8 @@ final class GroupNode implements Child {
     final String path;
     final String kind;
     final Budget limits;
+    /** Most attempts in flight below: the node's own max_parallel; for the workflow, else the ledger's run cap. */
+    final Integer maxParallel;
     /** The default grant for leaves below without a max_tokens of their own: this node's or the nearest ancestor's. */
     final Long leafMaxTokens;
     /** Absolute deadline of this node's own timeout, or null. */
@@ -80,13 +82,14 @@ final class GroupNode implements Child {
     long updatedAtMs;
 
     GroupNode(int index, GroupNode parent, int indexInParent, String path, String kind, Budget limits,
-              Long ownLeafMaxTokens, long startedAtMs) {
+              Long ownLeafMaxTokens, long startedAtMs, Integer runMaxParallel) {
         this.index = index;
         this.parent = parent;
         this.indexInParent = indexInParent;
         this.path = path;
         this.kind = kind;
         this.limits = limits;
+        this.maxParallel = limits.maxParallel() != null ? limits.maxParallel() : parent == null ? runMaxParallel : null;
         this.leafMaxTokens = ownLeafMaxTokens != null ? ownLeafMaxTokens : parent == null ? null : parent.leafMaxTokens;
         this.deadlineMs = limits.timeoutMs() == null ? null : Dim.saturatedAdd(startedAtMs, limits.timeoutMs());
         Long inherited = parent == null ? null : parent.pathDeadlineMs;
@@ -107,8 +110,7 @@ final class GroupNode implements Child {
     }
 
     boolean hasSlot() {
-        Integer max = limits.maxParallel();
-        return max == null || inFlight < max;
+        return maxParallel == null || inFlight < maxParallel;
     }
 
     /** What may still be reserved in dimension {@code d} here: {@code max(0, L − S − R)}; only for limited dimensions. */

@@ -17,9 +17,14 @@ import java.util.Objects;
  * @param baseBackoff       the wait before a leaf's first retry, doubled for every further one (then jittered
  *                          down to between half and all of it); ≥ 0, whole milliseconds count
  * @param maxBackoff        the cap of the doubled wait; ≥ {@code baseBackoff}
+ * @param runMaxParallel    the workflow's {@code max_parallel} when its submission sets none: no run has more leaf
+ *                          attempts in flight than this; ≥ 1
+ * @param maxDispatchPerCall most leaf attempts one call of the ledger dispatches; the rest follow in the next calls
+ *                          (the ledger asks for one at once, see {@code RunLedger#nextDeadlineMs}), so that what one
+ *                          input makes a coordinator publish in one transaction stays bounded; ≥ 1
  */
 public record LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit, int maxAttempts,
-                           Duration baseBackoff, Duration maxBackoff) {
+                           Duration baseBackoff, Duration maxBackoff, int runMaxParallel, int maxDispatchPerCall) {
 
     public static final double DEFAULT_ESTIMATE_MARGIN = 1.25;
     public static final double DEFAULT_MIN_USEFUL_FRACTION = 0.5;
@@ -27,6 +32,8 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
     public static final Duration DEFAULT_BASE_BACKOFF = Duration.ofMillis(200);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
+    public static final int DEFAULT_RUN_MAX_PARALLEL = 1000;
+    public static final int DEFAULT_MAX_DISPATCH_PER_CALL = 1000;
 
     public LedgerConfig {
         if (!(estimateMargin >= 1.0) || Double.isInfinite(estimateMargin)) {
@@ -52,6 +59,29 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
         if (maxBackoff.compareTo(Duration.ofMillis(Long.MAX_VALUE)) > 0) {
             throw new IllegalArgumentException("maxBackoff must fit in a long of milliseconds, got " + maxBackoff);
         }
+        if (runMaxParallel < 1) {
+            throw new IllegalArgumentException("runMaxParallel must be ≥ 1, got " + runMaxParallel);
+        }
+        if (maxDispatchPerCall < 1) {
+            throw new IllegalArgumentException("maxDispatchPerCall must be ≥ 1, got " + maxDispatchPerCall);
+        }
+    }
+
+    /** The given grant and retry settings with the default in-flight cap and dispatch chunk. */
+    public LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit, int maxAttempts,
+                        Duration baseBackoff, Duration maxBackoff) {
+        this(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
+                DEFAULT_RUN_MAX_PARALLEL, DEFAULT_MAX_DISPATCH_PER_CALL);
+    }
+
+    public LedgerConfig withRunMaxParallel(int cap) {
+        return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
+                cap, maxDispatchPerCall);
+    }
+
+    public LedgerConfig withMaxDispatchPerCall(int chunk) {
+        return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
+                runMaxParallel, chunk);
     }
 
     /** The given grant settings with the default retry settings. */

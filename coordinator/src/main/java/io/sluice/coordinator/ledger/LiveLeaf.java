@@ -33,6 +33,8 @@ final class LiveLeaf {
     int attempt;
     /** The highest usage sequence number accepted for the current attempt. */
     long lastSeq;
+    /** The worker the current attempt's first event named; null before one arrived. Only its events are folded. */
+    String workerId;
     long[] grant;
     /** What is left of the current attempt's grant per dimension ({@link Dim#UNLIMITED} where unlimited). */
     final long[] grantLeft = new long[Dim.COUNT];
@@ -72,6 +74,7 @@ final class LiveLeaf {
         due = false;
         attempt = number;
         lastSeq = 0;
+        workerId = null;
         grant = newGrant.clone();
         System.arraycopy(newGrant, 0, grantLeft, 0, Dim.COUNT);
         Arrays.fill(attemptSpent, 0);
@@ -250,8 +253,8 @@ final class LiveLeaf {
         Map<Status, Long> counts = Map.of(status, 1L);
         if (status == Status.RUNNING) {
             return new LedgerEntry(runId, path, "leaf", mode, status, reason, spec.leaf.budget(), reserved, charged,
-                    counts, over, updatedAtMs, attempt, grantRecord(), Dim.usage(attemptSpent), lastSeq, null,
-                    fold(false));
+                    counts, over, updatedAtMs, attempt, grantRecord(), Dim.usage(attemptSpent), lastSeq, workerId,
+                    null, fold(false));
         }
         if (status == Status.PENDING) {
             return new LedgerEntry(runId, path, "leaf", mode, status, reason, spec.leaf.budget(), reserved, charged,
@@ -285,6 +288,7 @@ final class LiveLeaf {
         LiveLeaf leaf = new LiveLeaf(spec, copy, e.path(), maxAttempts);
         leaf.attempt = e.attempt();
         leaf.lastSeq = e.lastSeq();
+        leaf.workerId = e.workerId();
         leaf.grant = grant;
         System.arraycopy(grantLeft, 0, leaf.grantLeft, 0, Dim.COUNT);
         System.arraycopy(attemptSpent, 0, leaf.attemptSpent, 0, Dim.COUNT);

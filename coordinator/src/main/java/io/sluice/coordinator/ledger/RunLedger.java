@@ -110,8 +110,11 @@ import io.sluice.schemas.UsageEvent;
  * branch {@code timeout_ms} counts from the run's start ({@link #create}'s time); deadlines are applied at the
  * start of every call. A leaf's {@code timeout_ms} is per attempt: a task's deadline is the earliest of dispatch +
  * leaf timeout and every ancestor's deadline; the worker enforces it. At every node the attempts in flight below
- * it never exceed its {@code max_parallel}; waiting leaves stay here, not on Kafka. {@link #nextDeadlineMs()} covers
- * workflow/branch deadlines and due retries only: workers enforce the deadlines of their tasks.
+ * it never exceed its {@code max_parallel} — for a workflow without one, {@link LedgerConfig#runMaxParallel()};
+ * waiting leaves stay here, not on Kafka. One call dispatches at most {@link LedgerConfig#maxDispatchPerCall()}
+ * attempts; when that limit cuts a dispatch short, {@link #nextDeadlineMs()} is due at once and the next call of any
+ * kind goes on with it first. {@link #nextDeadlineMs()} covers that, workflow/branch deadlines and due retries: workers
+ * enforce the deadlines of their tasks.
  *
  * <h2>Statuses</h2>
  * Leaves: pending → running → the final event's status (a leaf to be retried goes back to pending in between;
@@ -120,10 +123,18 @@ import io.sluice.schemas.UsageEvent;
  * leaves succeeds at {@link #begin}. The run ends with the workflow; that call's {@link Decisions} carry the
  * receipt.
  *
- * <h2>Usage dedupe</h2>
- * An event is ignored (and counted in {@link #duplicatesIgnored()}) when its attempt is not in flight (finished,
- * lost, never dispatched, wrong attempt number, unknown path) or, unless it is a lost notice, its sequence number
- * is not above the last one seen.
+ * <h2>Usage screening</h2>
+ * Before anything is folded, an event is screened. It is <b>refused</b> — not folded, counted in
+ * {@link #rejectedEvents()}, its reason in the call's {@link Decisions#rejection()} for the caller to dead-letter —
+ * when its path is no leaf of the run; its attempt was never dispatched; an amount is negative, or would take the
+ * run's spent input tokens, output tokens or steps beyond {@link #MAX_AMOUNT} (so no sum ever overflows); a final
+ * event's status is not terminal, or a step event's not {@code running}; a lost notice has a seq other than 0 or
+ * usage of its own; it names another worker than the one whose first event started the attempt (the attempt is
+ * bound to that worker); its seq is 0, or skips ahead of the attempt's next one (a worker numbers an attempt's
+ * events 1, 2, 3… and writes them in order to one partition, so a gap is a forgery: folding {@code seq: 1000} would
+ * make every genuine later event a duplicate and the run never end). It is <b>ignored</b> as a duplicate (counted in
+ * {@link #duplicatesIgnored()}) when its attempt is no longer in flight (it ended, was lost, or the leaf ended) or,
+ * unless it is a lost notice, its seq was folded before.
  *
  * <h2>Recovery</h2>
  * Each call's {@link Decisions#entries} carry, once per call, the entry of every node whose state changed in it: of
@@ -174,6 +185,11 @@ import io.sluice.schemas.UsageEvent;
  */
 public final class RunLedger {
 
+    /** The contract's largest count (10^15): no event amount exceeds it, nor does any sum the ledger keeps. */
+    public static final long MAX_AMOUNT = 1_000_000_000_000_000L;
+    /** The seq of a lost notice: outside the 1, 2, 3… of the attempt's own events. */
+    static final long LOST_SEQ = 0;
+
     private final String runId;
     private final Mode mode;
     private final LedgerConfig config;
@@ -192,6 +208,8 @@ public final class RunLedger {
     private final Outbox out = new Outbox();
 
     private boolean begun;
+    /** The last call stopped dispatching at its limit with more admissible: the next call goes on first. */
+    private boolean dispatchPending;
     /** Restored and not called since: the first call settles and dispatches what the restored state allows. */
     private boolean resuming;
     /** Restored from no entries at all: the first call does what {@link #begin} does. */
@@ -200,6 +218,7 @@ public final class RunLedger {
     private long finishedAtMs;
     private int deadlineCursor;
     private long duplicatesIgnored;
+    private long rejectedEvents;
     private Receipt finalReceipt;
 
     private RunLedger(Submission submission, LedgerConfig config, long nowMs) {
@@ -208,7 +227,8 @@ public final class RunLedger {
         this.config = config;
         this.startedAtMs = nowMs;
         this.lastNowMs = nowMs;
-        this.tree = RunTree.build(Objects.requireNonNull(submission.workflow(), "submission.workflow"), nowMs);
+        this.tree = RunTree.build(Objects.requireNonNull(submission.workflow(), "submission.workflow"), nowMs,
+                config.runMaxParallel());
         this.root = tree.root;
         this.leafEntries = tree.totalLeaves <= config.receiptLeafLimit() ? new LedgerEntry[tree.totalLeaves] : null;
     }
@@ -265,7 +285,10 @@ public final class RunLedger {
         return drain(nowMs);
     }
 
-    /** Folds one usage event of a worker. */
+    /**
+     * Folds one usage event of a worker — or refuses it, unfolded, with the reason in {@link Decisions#rejection()}
+     * (see Usage screening in the class Javadoc).
+     */
     public Decisions onUsage(UsageEvent event, long nowMs) {
         Objects.requireNonNull(event, "event");
         requireBegun();
@@ -273,23 +296,33 @@ public final class RunLedger {
             throw new IllegalArgumentException("usage of run " + event.runId() + " given to the ledger of run " + runId);
         }
         LiveLeaf leaf = inFlight.get(event.path());
-        // Screening. A lost notice comes from another worker than the attempt's, so its seq says nothing: it is
-        // taken whatever its seq, once (the attempt is no longer in flight after it). A restored ledger's attempts
-        // in flight are those of its entries, with the last seq folded: the same events pass as would have.
-        boolean lostNotice = event.isFinal() && event.status() == Status.LOST;
-        boolean ignored = leaf == null || event.attempt() != leaf.attempt || (!lostNotice && event.seq() <= leaf.lastSeq);
-        resume(nowMs); // (after screening: what a restored ledger's first call dispatches has no usage yet)
-        if (ignored) {
-            duplicatesIgnored++;
-            return drain(nowMs); // nothing, unless this is a restored ledger's first call
+        // A restored ledger's attempts in flight are those of its entries, with the last seq and the worker folded:
+        // the same events pass screening as would have.
+        Screening screening = screen(leaf, event);
+        enter(nowMs); // (after screening: what a restored ledger's first call dispatches has no usage yet)
+        if (screening != Screening.FOLD) {
+            if (screening == Screening.DUPLICATE) {
+                duplicatesIgnored++;
+            } else {
+                rejectedEvents++;
+            }
+            if (dispatchPending) {
+                pump(nowMs);
+            }
+            // Nothing, unless deadlines passed, the last call's dispatch limit left leaves, or this is a restored
+            // ledger's first call.
+            Decisions d = drain(nowMs);
+            return screening.reason == null ? d : d.withRejection(screening.reason);
         }
+        boolean lostNotice = event.isFinal() && event.status() == Status.LOST;
         if (!lostNotice) {
             leaf.lastSeq = event.seq();
+            if (leaf.workerId == null) {
+                leaf.workerId = event.workerId();
+            }
         }
         leaf.updatedAtMs = nowMs;
         out.changed(leaf);
-        lastNowMs = nowMs;
-        expireDeadlines(nowMs);
         charge(leaf, event, nowMs);
         if (mode == Mode.OPTIMISTIC) {
             haltCrossed(leaf.spec.parent, nowMs);
@@ -297,22 +330,122 @@ public final class RunLedger {
         if (event.isFinal()) {
             end(leaf, event, nowMs);
         }
-        if (releaseDueRetries(nowMs) || event.isFinal()) {
+        if (releaseDueRetries(nowMs) || event.isFinal() || dispatchPending) {
             pump(nowMs);
         }
         return drain(nowMs);
     }
 
+    /**
+     * The start of every call after {@link #begin}: a restored ledger's first call resumes it; then, unless the run
+     * is over, the deadlines that passed by {@code nowMs} are applied — before anything more is dispatched.
+     */
+    private void enter(long nowMs) {
+        resume(nowMs);
+        if (!root.terminal) {
+            lastNowMs = nowMs;
+            expireDeadlines(nowMs);
+        }
+    }
+
+    /** What screening decided about a usage event: fold it, ignore it as a duplicate, or refuse it and why. */
+    private static final class Screening {
+        static final Screening FOLD = new Screening(null);
+        static final Screening DUPLICATE = new Screening(null);
+
+        final String reason;
+
+        private Screening(String reason) {
+            this.reason = reason;
+        }
+
+        static Screening reject(String reason) {
+            return new Screening(reason);
+        }
+    }
+
+    /**
+     * Decides whether an event may be folded; see Usage screening in the class Javadoc. The checks that the wire
+     * schema makes as well (counts within [0, 10^15], a terminal status on a final event) are repeated here, so that
+     * the fold stays sound for callers that did not decode through the schema.
+     */
+    private Screening screen(LiveLeaf leaf, UsageEvent event) {
+        String path = event.path();
+        if (leaf == null || event.attempt() != leaf.attempt) {
+            RunTree.LeafRef ref = path == null ? null : tree.leaf(path);
+            if (ref == null) {
+                return Screening.reject("path: run " + runId + " has no leaf '" + path + "'");
+            }
+            if (event.attempt() < 1) {
+                return Screening.reject("attempt: must be ≥ 1, got " + event.attempt());
+            }
+            LiveLeaf known = leaf != null ? leaf : betweenAttempts.get(path);
+            if (known != null && event.attempt() > known.attempt) {
+                return Screening.reject("attempt: " + path + " attempt " + event.attempt() + " was never dispatched (the "
+                        + (leaf != null ? "attempt in flight is " : "last attempt was ") + known.attempt + ")");
+            }
+            if (known == null && ref.copy() >= ref.spec().nextCopy) {
+                return Screening.reject("path: " + path + " was never dispatched");
+            }
+            return Screening.DUPLICATE; // late: of an attempt that ended, or of a leaf that ended
+        }
+        if (event.inputTokens() < 0 || event.outputTokens() < 0 || event.steps() < 0) {
+            return Screening.reject("usage: negative amounts (input_tokens " + event.inputTokens() + ", output_tokens "
+                    + event.outputTokens() + ", steps " + event.steps() + ")");
+        }
+        for (Dim d : new Dim[] {Dim.INPUT, Dim.OUTPUT, Dim.STEPS}) {
+            long amount = d == Dim.INPUT ? event.inputTokens() : d == Dim.OUTPUT ? event.outputTokens() : event.steps();
+            if (amount > MAX_AMOUNT - root.spent[d.ordinal()]) {
+                return Screening.reject(d.wireName + ": " + amount + " would take the run's spent " + d.unit + " beyond "
+                        + MAX_AMOUNT + " (spent " + root.spent[d.ordinal()] + ")");
+            }
+        }
+        Status status = event.status();
+        if (event.isFinal()) {
+            if (status == null || !status.isTerminal() || status == Status.REJECTED) {
+                return Screening.reject("status: a final event needs a terminal status, got "
+                        + (status == null ? "none" : status.wire()));
+            }
+        } else if (status != Status.RUNNING) {
+            return Screening.reject("status: a step event's status is running, got " + (status == null ? "none" : status.wire()));
+        }
+        if (event.isFinal() && status == Status.LOST) {
+            // A lost notice comes from the worker that received the attempt again, so its seq says nothing: it is
+            // taken whatever the attempt's seq, once (the attempt is no longer in flight after it). The protocol
+            // writes it with seq 0 and no usage of its own.
+            if (event.seq() != LOST_SEQ || !event.usage().isZero()) {
+                return Screening.reject("a lost notice has seq 0 and no usage, got seq " + event.seq() + " and "
+                        + event.usage());
+            }
+            return Screening.FOLD;
+        }
+        if (leaf.workerId != null && !leaf.workerId.equals(event.workerId())) {
+            return Screening.reject("worker_id: '" + event.workerId() + "' is not the worker '" + leaf.workerId
+                    + "' that started " + path + " attempt " + leaf.attempt);
+        }
+        if (event.seq() < 1) {
+            return Screening.reject("seq: must be ≥ 1 (0 only on a lost notice), got " + event.seq());
+        }
+        if (event.seq() <= leaf.lastSeq) {
+            return Screening.DUPLICATE;
+        }
+        if (event.seq() != leaf.lastSeq + 1) {
+            // A worker numbers an attempt's events 1, 2, 3… and writes them in order to one partition: a gap is a
+            // forgery or a corruption. Folding it would make every genuine later event look like a duplicate.
+            return Screening.reject("seq: " + event.seq() + " skips ahead of " + path + " attempt " + leaf.attempt
+                    + "'s next seq " + (leaf.lastSeq + 1));
+        }
+        return Screening.FOLD;
+    }
+
     /** Applies deadlines that have passed by {@code nowMs}, then admits the retries due by then. */
     public Decisions onTick(long nowMs) {
         requireBegun();
-        resume(nowMs);
+        enter(nowMs);
         if (isTerminal()) {
             return drain(nowMs); // nothing, unless a restored ledger's first call ended the run
         }
-        lastNowMs = nowMs;
-        expireDeadlines(nowMs);
-        if (releaseDueRetries(nowMs)) {
+        if (releaseDueRetries(nowMs) || dispatchPending) {
             pump(nowMs);
         }
         return drain(nowMs);
@@ -322,8 +455,9 @@ public final class RunLedger {
      * A restored ledger's first call begins with this. Restored from entries: groups left unfinished with nothing
      * unfinished below them end (never the case for entries this ledger published, as it settles nodes in the call
      * their last leaf ends), a run restored terminal hands out its receipt, and whatever the restored state admits
-     * is dispatched (with entries this ledger published, nothing: every call ends with the pump having found all
-     * that was admissible). Restored from nothing: what {@link #begin} does.
+     * is dispatched after the deadlines that passed (with entries this ledger published, nothing, unless the last
+     * call's dispatch limit cut its dispatch short: every other call ends with the pump having found all that was
+     * admissible). Restored from nothing: what {@link #begin} does.
      */
     private void resume(long nowMs) {
         if (!resuming) {
@@ -342,17 +476,19 @@ public final class RunLedger {
         for (int i = tree.groups.size() - 1; i >= 0; i--) {
             settle(tree.groups.get(i), nowMs);
         }
-        if (resumingFresh) {
-            expireDeadlines(nowMs);
-        }
-        pump(nowMs);
+        // Whatever the restored state admits is dispatched in this call, after its deadlines (see enter).
+        dispatchPending = true;
     }
 
     /**
-     * When the caller must call {@link #onTick} next: the earliest of the deadlines of workflows/branches still
-     * running and of the times retries become due; empty when neither is pending.
+     * When the caller must call {@link #onTick} next: at once when the last call's dispatch limit left leaves to
+     * dispatch; else the earliest of the deadlines of workflows/branches still running and of the times retries
+     * become due; empty when none is pending.
      */
     public OptionalLong nextDeadlineMs() {
+        if (dispatchPending && !root.terminal) {
+            return OptionalLong.of(lastNowMs); // at once: the last call's dispatch limit left admissible leaves
+        }
         long next = Long.MAX_VALUE;
         boolean any = false;
         for (int i = deadlineCursor; i < tree.byDeadline.length; i++) {
@@ -416,9 +552,19 @@ public final class RunLedger {
         return finalReceipt != null ? finalReceipt : buildReceipt();
     }
 
-    /** Usage events ignored as duplicate, late or unknown. */
+    /** True when the last call's dispatch limit left admissible leaves: the next call of any kind dispatches them. */
+    public boolean hasPendingDispatch() {
+        return dispatchPending && !root.terminal;
+    }
+
+    /** Usage events ignored as duplicate or late. */
     public long duplicatesIgnored() {
         return duplicatesIgnored;
+    }
+
+    /** Usage events refused by screening (each with its reason in its call's {@link Decisions#rejection()}). */
+    public long rejectedEvents() {
+        return rejectedEvents;
     }
 
     /**
@@ -436,16 +582,32 @@ public final class RunLedger {
 
     // ------------------------------------------------------------------------------------------------- dispatch
 
-    /** Dispatches, in document order, every leaf admissible now. */
+    /**
+     * Dispatches, in document order, every leaf admissible now — at most {@link LedgerConfig#maxDispatchPerCall()}
+     * in one call; when that stops it, {@link #dispatchPending} asks for the next call at once.
+     */
     private void pump(long nowMs) {
+        dispatchPending = false;
         if (!root.terminal) {
             pumpGroup(root, nowMs);
         }
     }
 
+    /** True when this call dispatched as many attempts as one call may. */
+    private boolean callFull() {
+        if (out.tasks.size() >= config.maxDispatchPerCall()) {
+            dispatchPending = true;
+            return true;
+        }
+        return false;
+    }
+
     private void pumpGroup(GroupNode g, long nowMs) {
         int i = g.runnable.nextSetBit(0);
         while (i >= 0 && open(g)) {
+            if (callFull()) {
+                return; // the bits of what is left stay set: the next call goes on from here
+            }
             Child child = g.children[i];
             if (child instanceof LeafSpec spec) {
                 if (spec.hasPending()) {
@@ -456,7 +618,7 @@ public final class RunLedger {
             } else {
                 GroupNode sub = (GroupNode) child;
                 pumpGroup(sub, nowMs);
-                if (!open(g)) {
+                if (!open(g) || dispatchPending) {
                     return;
                 }
                 // The child cannot dispatch more until an attempt below it finishes (which sets the bit again). This
@@ -620,16 +782,8 @@ public final class RunLedger {
     // ------------------------------------------------------------------------------------------------- usage
 
     private void charge(LiveLeaf leaf, UsageEvent event, long nowMs) {
-        long in = event.inputTokens();
-        long outTokens = event.outputTokens();
-        long steps = event.steps();
-        if (in < 0 || outTokens < 0 || steps < 0) {
-            leaf.noteFault("negative usage in event " + event.seq() + " taken as 0");
-            in = Math.max(0, in);
-            outTokens = Math.max(0, outTokens);
-            steps = Math.max(0, steps);
-        }
-        spend(leaf, Dim.amounts(in, outTokens, steps), true, nowMs);
+        // Screening refused negative amounts and sums beyond MAX_AMOUNT: nothing here can overflow.
+        spend(leaf, Dim.amounts(event.inputTokens(), event.outputTokens(), event.steps()), true, nowMs);
     }
 
     /**
@@ -691,11 +845,7 @@ public final class RunLedger {
      * attempt or record its status.
      */
     private void end(LiveLeaf leaf, UsageEvent event, long nowMs) {
-        Status status = event.status();
-        if (status == null || !status.isTerminal() || status == Status.REJECTED) {
-            leaf.noteFault("final event with status " + (status == null ? "null" : status.wire()) + " taken as failed");
-            status = Status.FAILED;
-        }
+        Status status = event.status(); // terminal: screened
         String lostNote = null;
         if (status == Status.LOST) {
             // What the dead delivery spent is unknown: STRICT charges all of the grant it may have used.
@@ -728,7 +878,8 @@ public final class RunLedger {
         leaf.updatedAtMs = nowMs;
         // A worker's own cancel with no halt above means its worker shut down: not the leaf's failure, tried again.
         boolean shutdown = status == Status.CANCELLED && !parent.closed;
-        boolean retriable = status == Status.FAILED || status == Status.LOST || shutdown;
+        boolean permanent = event.isPermanentFailure();
+        boolean retriable = (status == Status.FAILED && !permanent) || status == Status.LOST || shutdown;
         if (retriable && !parent.closed && leaf.attempt < leaf.maxAttempts) {
             String outcome = status == Status.LOST ? lostNote
                     : leaf.outcome(shutdown ? "cancelled by its worker (not halted)" : "failed", event.error());
@@ -745,6 +896,9 @@ public final class RunLedger {
             reason = leaf.reason(Status.FAILED, event.error(), lostNote);
         } else {
             reason = leaf.reason(status, event.error(), null);
+            if (permanent && leaf.attempt < leaf.maxAttempts && !parent.closed) {
+                reason = reason + "; not retried: its worker reports the failure as permanent";
+            }
         }
         leafEnded(parent, leaf.ordinal, Status.RUNNING, to, leaf.path + ": " + reason, leaf.entry(runId, mode, to, reason),
                 nowMs);
@@ -837,7 +991,7 @@ public final class RunLedger {
             }
         }
         out.changed(node, nowMs);
-        out.halts.add(new Halt(runId, node.path, cause.haltStatus(), node.reason(), nowMs));
+        out.halts.add(new Halt(runId, node.path, cause.haltStatus(), cause.nodeStatus(), node.reason(), nowMs));
         for (int gi = end - 1; gi >= node.index; gi--) {
             settle(tree.groups.get(gi), nowMs);
         }

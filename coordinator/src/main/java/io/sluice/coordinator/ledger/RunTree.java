@@ -81,12 +81,12 @@ final class RunTree {
      *                                  negative limits, max_parallel or max_attempts below 1, more than 2^31−1
      *                                  leaves)
      */
-    static RunTree build(Workflow workflow, long startedAtMs) {
+    static RunTree build(Workflow workflow, long startedAtMs, int runMaxParallel) {
         Builder b = new Builder(startedAtMs);
         Branch asBranch = workflow.asBranch();
         checkBudget(workflow.id(), asBranch.budget());
         GroupNode root = new GroupNode(0, null, -1, workflow.id(), "workflow", asBranch.budget(), asBranch.leafMaxTokens(),
-                startedAtMs);
+                startedAtMs, runMaxParallel);
         b.add(root);
         b.fill(root, asBranch.nodes());
         return new RunTree(root, b.groups, b.byPath, (int) b.leaves);
@@ -137,7 +137,7 @@ final class RunTree {
                 checkBudget(path, n.budget());
                 if (n instanceof Branch br) {
                     GroupNode child = new GroupNode(groups.size(), g, i, path, "branch", br.budget(), br.leafMaxTokens(),
-                            startedAtMs);
+                            startedAtMs, null);
                     add(child);
                     fill(child, br.nodes());
                     children[i] = child;

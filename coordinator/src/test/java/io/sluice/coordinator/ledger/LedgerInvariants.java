@@ -285,7 +285,8 @@ final class LedgerInvariants implements WorkerSim.Observer {
         RunLedger ledger = sim.ledger;
         assertThat(ledger.isTerminal()).isTrue();
         assertThat(sim.receipts).as("receipts published").isEqualTo(1);
-        assertThat(ledger.duplicatesIgnored()).as("duplicates ignored").isEqualTo(sim.duplicatesSent);
+        assertThat(ledger.duplicatesIgnored() + ledger.rejectedEvents()).as("duplicates ignored or refused")
+                .isEqualTo(sim.duplicatesSent);
         Receipt receipt = ledger.receipt();
         LedgerEntry root = ledger.entry(groups.get(0).path);
         assertThat(receipt.status()).isEqualTo(root.status());

@@ -38,7 +38,9 @@ final class RandomWorkflows {
 
     /**
      * Ledger configurations: any margin and last-chance fraction, mostly the default receipt leaf limit (sometimes
-     * one small enough for runs without leaf-level receipts), 1–4 attempts, backoffs from none to a few seconds.
+     * one small enough for runs without leaf-level receipts), 1–4 attempts, backoffs from none to a few seconds,
+     * mostly the default run cap and dispatch chunk (sometimes so small that runs wait for slots and dispatch over
+     * several calls).
      */
     static Arbitrary<LedgerConfig> configs() {
         return Combinators.combine(
@@ -48,9 +50,14 @@ final class RandomWorkflows {
                                 Tuple.of(1, Arbitraries.integers().between(0, 60))),
                         Arbitraries.integers().between(1, 4),
                         Arbitraries.longs().between(0, 300),
-                        Arbitraries.longs().between(0, 2000))
-                .as((margin, fraction, receiptLimit, maxAttempts, baseMs, extraMs) -> new LedgerConfig(margin, fraction,
-                        receiptLimit, maxAttempts, Duration.ofMillis(baseMs), Duration.ofMillis(baseMs + extraMs)));
+                        Arbitraries.longs().between(0, 2000),
+                        Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(LedgerConfig.DEFAULT_RUN_MAX_PARALLEL)),
+                                Tuple.of(1, Arbitraries.integers().between(1, 6))),
+                        Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(LedgerConfig.DEFAULT_MAX_DISPATCH_PER_CALL)),
+                                Tuple.of(1, Arbitraries.integers().between(1, 3))))
+                .as((margin, fraction, receiptLimit, maxAttempts, baseMs, extraMs, cap, chunk) -> new LedgerConfig(margin,
+                        fraction, receiptLimit, maxAttempts, Duration.ofMillis(baseMs), Duration.ofMillis(baseMs + extraMs),
+                        cap, chunk));
     }
 
     /**

@@ -18,7 +18,10 @@ import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.UsageEvent;
 
-/** Usage events that must change nothing: duplicates, late, unknown. */
+/**
+ * Usage events that must change nothing: duplicates and late events are ignored; forged, out-of-range and
+ * out-of-order ones are refused with a reason for the dead-letter topic.
+ */
 class RunLedgerDedupeTest {
 
     private Driver d;
@@ -38,7 +41,18 @@ class RunLedgerDedupeTest {
         LedgerEntry before = d.entry("w");
         Decisions result = d.raw(e);
         assertThat(result.isEmpty()).as("decisions for %s", e).isTrue();
+        assertThat(result.rejection()).as("rejection of %s", e).isNull();
         assertThat(d.ledger.duplicatesIgnored()).isEqualTo(expectedCount);
+        assertThat(d.entry("w")).isEqualTo(before);
+    }
+
+    private void assertRefused(UsageEvent e, String reason) {
+        LedgerEntry before = d.entry("w");
+        long refusedBefore = d.ledger.rejectedEvents();
+        Decisions result = d.raw(e);
+        assertThat(result.isEmpty()).as("decisions for %s", e).isTrue();
+        assertThat(result.rejection()).as("rejection of %s", e).isEqualTo(reason);
+        assertThat(d.ledger.rejectedEvents()).isEqualTo(refusedBefore + 1);
         assertThat(d.entry("w")).isEqualTo(before);
     }
 
@@ -56,11 +70,12 @@ class RunLedgerDedupeTest {
     void shouldIgnoreAnOlderSequenceNumberArrivingLate() {
         // given
         d.raw(event("w/a", 1, 1, 10, false));
+        d.raw(event("w/a", 1, 2, 10, false));
         d.raw(event("w/a", 1, 3, 10, false));
 
-        // when / then: seq 2 arrives after seq 3
+        // when / then: seq 2 arrives again after seq 3
         assertIgnored(event("w/a", 1, 2, 10, false), 1);
-        assertThat(d.entry("w").spent().totalTokens()).isEqualTo(20);
+        assertThat(d.entry("w").spent().totalTokens()).isEqualTo(30);
     }
 
     @Test
@@ -76,16 +91,65 @@ class RunLedgerDedupeTest {
     }
 
     @Test
-    void shouldIgnoreAnUnknownAttemptNumber() {
-        assertIgnored(event("w/a", 2, 1, 10, false), 1);
-        assertIgnored(event("w/a", 0, 1, 10, false), 2);
+    void shouldRefuseAnAttemptNeverDispatched() {
+        assertRefused(event("w/a", 2, 1, 10, false), "attempt: w/a attempt 2 was never dispatched (the attempt in flight is 1)");
+        assertRefused(event("w/a", 0, 1, 10, false), "attempt: must be ≥ 1, got 0");
     }
 
     @Test
-    void shouldIgnoreUnknownAndNeverDispatchedPaths() {
-        assertIgnored(event("w/nope", 1, 1, 10, false), 1);
-        assertIgnored(event("w/r[7]", 1, 1, 10, false), 2);
-        assertIgnored(event("w", 1, 1, 10, false), 3);
+    void shouldRefuseUnknownAndNeverDispatchedPaths() {
+        // given: one leaf in flight at a time (leaf_max_tokens 100 of 1000 admits all four, so cap it)
+        d = Driver.of(strict(workflow("w", tokens(1000).withMaxParallel(1), 100L, leaf("a"), leaf("later"))));
+        d.begin();
+
+        // when / then
+        assertRefused(event("w/nope", 1, 1, 10, false), "path: run run-1 has no leaf 'w/nope'");
+        assertRefused(event("w/r[7]", 1, 1, 10, false), "path: run run-1 has no leaf 'w/r[7]'");
+        assertRefused(event("w", 1, 1, 10, false), "path: run run-1 has no leaf 'w'");
+        assertRefused(event("w/later", 1, 1, 10, false), "path: w/later was never dispatched");
+        assertThat(d.ledger.duplicatesIgnored()).isZero();
+    }
+
+    @Test
+    void shouldRefuseASequenceNumberThatSkipsAhead() {
+        // given: a forged seq far ahead — folded, it would make every genuine later event a duplicate
+        d.raw(event("w/a", 1, 1, 10, false));
+
+        // when / then
+        assertRefused(event("w/a", 1, 1000, 10, false), "seq: 1000 skips ahead of w/a attempt 1's next seq 2");
+        d.raw(event("w/a", 1, 2, 10, false));
+        d.raw(event("w/a", 1, 3, 0, true));
+        assertThat(d.entry("w/a").status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(d.entry("w").spent().totalTokens()).isEqualTo(20);
+    }
+
+    @Test
+    void shouldRefuseEventsOfAnotherWorkerThanTheOneThatStartedTheAttempt() {
+        // given: worker-9's first event binds the attempt to it
+        d.raw(event("w/a", 1, 1, 10, false));
+
+        // when / then
+        assertRefused(new UsageEvent("run-1", "w/a", 1, "intruder", 2, 500, 0, 1, true, Status.SUCCEEDED, null, null, 0),
+                "worker_id: 'intruder' is not the worker 'worker-9' that started w/a attempt 1");
+        assertThat(d.raw(event("w/a", 1, 2, 10, false)).rejection()).isNull();
+        assertThat(d.entry("w/a").workerId()).isEqualTo("worker-9");
+    }
+
+    @Test
+    void shouldRefuseAbsurdAndNegativeAmountsSoThatNoSumOverflows() {
+        // when / then: Long.MAX_VALUE once made total_tokens negative
+        assertRefused(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, Long.MAX_VALUE, 0, 1, false, Status.RUNNING, null,
+                null, 0), "input_tokens: 9223372036854775807 would take the run's spent input tokens beyond "
+                + RunLedger.MAX_AMOUNT + " (spent 0)");
+        assertRefused(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 0, -1, 1, false, Status.RUNNING, null, null, 0),
+                "usage: negative amounts (input_tokens 0, output_tokens -1, steps 1)");
+        // sums: each event within 10^15, together beyond it
+        d.raw(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 0, 0, RunLedger.MAX_AMOUNT - 1, false, Status.RUNNING,
+                null, null, 0));
+        assertRefused(new UsageEvent("run-1", "w/a", 1, "worker-9", 2, 0, 0, 2, false, Status.RUNNING, null, null, 0),
+                "steps: 2 would take the run's spent steps beyond " + RunLedger.MAX_AMOUNT + " (spent "
+                        + (RunLedger.MAX_AMOUNT - 1) + ")");
+        assertThat(d.entry("w").spent().steps()).isEqualTo(RunLedger.MAX_AMOUNT - 1);
     }
 
     @Test
@@ -110,28 +174,19 @@ class RunLedgerDedupeTest {
     }
 
     @Test
-    void shouldAcceptASequenceGapButNotGoBack() {
-        // given / when
-        d.raw(event("w/a", 1, 5, 10, false));
-
-        // then
-        assertIgnored(event("w/a", 1, 4, 10, false), 1);
-        assertThat(d.raw(event("w/a", 1, 6, 10, false)).entries()).isNotEmpty();
-    }
-
-    @Test
-    void shouldTakeAFinalEventWithANonTerminalStatusAsFailed() {
+    void shouldRefuseAStatusItsPlaceForbids() {
         // given: no retries
         d = Driver.of(strict(workflow("w", tokens(1000), 100L, leaf("a"))),
                 new LedgerConfig(1.25, 0.5, 1000, 1, Duration.ZERO, Duration.ZERO));
         d.begin();
 
-        // when
-        d.raw(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 3, 0, 1, true, Status.RUNNING, null, null, 0));
-
-        // then
-        assertThat(d.entry("w/a").status()).isEqualTo(Status.FAILED);
-        assertThat(d.entry("w/a").reason()).isEqualTo("failed; worker fault: final event with status running taken as failed");
-        assertThat(d.entry("w").spent().totalTokens()).isEqualTo(3);
+        // when / then
+        assertRefused(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 3, 0, 1, true, Status.RUNNING, null, null, 0),
+                "status: a final event needs a terminal status, got running");
+        assertRefused(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 3, 0, 1, true, Status.REJECTED, null, null, 0),
+                "status: a final event needs a terminal status, got rejected");
+        assertRefused(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 3, 0, 1, false, Status.SUCCEEDED, null, null, 0),
+                "status: a step event's status is running, got succeeded");
+        assertThat(d.entry("w/a").status()).isEqualTo(Status.RUNNING);
     }
 }

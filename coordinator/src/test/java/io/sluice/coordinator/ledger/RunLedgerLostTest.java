@@ -67,7 +67,7 @@ class RunLedgerLostTest {
         d.usage("w/a", 100, 20, 2);
 
         // when
-        d.lost("w/a", 7);
+        d.lost("w/a", 0);
 
         // then
         LedgerEntry w = d.entry("w");
@@ -119,7 +119,7 @@ class RunLedgerLostTest {
         d.begin();
         d.usage("w/a", 50, 0, 1);
         d.usage("w/a", 50, 0, 1);
-        d.lost("w/a", 3);
+        d.lost("w/a", 0);
         LedgerEntry before = d.entry("w");
         assertThat(before.spent().totalTokens()).isEqualTo(400);
 
@@ -137,20 +137,42 @@ class RunLedgerLostTest {
     }
 
     @Test
-    void shouldTakeALostNoticeWhateverItsSequenceNumber() {
-        // given: the attempt's own worker reached seq 5
+    void shouldTakeALostNoticeWhateverTheAttemptsSequenceNumberAndFromAnotherWorker() {
+        // given: the attempt's own worker reached seq 3
         Driver d = Driver.of(strict(workflow("w", tokens(1000), 100L, once("a", NONE))));
         d.begin();
-        d.raw(late("w/a", 1, 5, 10));
+        for (int seq = 1; seq <= 3; seq++) {
+            d.raw(late("w/a", 1, seq, 10));
+        }
 
-        // when: a notice with an older seq
-        d.raw(new UsageEvent("run-1", "w/a", 1, "worker-2", 2, 0, 0, 0, true, Status.LOST, null, null, 0));
+        // when: the notice of the worker that received the attempt again (seq 0, as the protocol writes it)
+        d.raw(new UsageEvent("run-1", "w/a", 1, "worker-2", 0, 0, 0, 0, true, Status.LOST, null, null, 0));
 
         // then
         assertThat(d.ledger.duplicatesIgnored()).isZero();
         assertThat(d.entry("w/a").status()).isEqualTo(Status.FAILED);
         assertThat(d.entry("w").spent().totalTokens()).isEqualTo(100);
         assertThat(d.ledger.isTerminal()).isTrue();
+    }
+
+    @Test
+    void shouldRefuseALostNoticeThatCarriesASeqOrUsage() {
+        // given
+        Driver d = Driver.of(strict(workflow("w", tokens(1000), 100L, once("a", NONE))));
+        d.begin();
+        LedgerEntry before = d.entry("w");
+
+        // when: notices the worker protocol never writes
+        Decisions withSeq = d.raw(new UsageEvent("run-1", "w/a", 1, "worker-2", 2, 0, 0, 0, true, Status.LOST, null, null, 0));
+        Decisions withUsage = d.raw(new UsageEvent("run-1", "w/a", 1, "worker-2", 0, 5, 0, 0, true, Status.LOST, null, null, 0));
+
+        // then: refused with the reason, nothing folded, the attempt still in flight
+        assertThat(withSeq.rejection()).isEqualTo("a lost notice has seq 0 and no usage, got seq 2 and "
+                + new Usage(0, 0, 0));
+        assertThat(withUsage.rejection()).startsWith("a lost notice has seq 0 and no usage, got seq 0 and");
+        assertThat(d.ledger.rejectedEvents()).isEqualTo(2);
+        assertThat(d.entry("w")).isEqualTo(before);
+        assertThat(d.entry("w/a").status()).isEqualTo(Status.RUNNING);
     }
 
     @Test

@@ -242,11 +242,12 @@ class RunLedgerRestoreTest {
         Decisions onUsage = used.onUsage(new UsageEvent("run-1", "w/b/l[0]", 1, "worker-1", 1, 5, 5, 1, false,
                 Status.RUNNING, null, null, Driver.START + 7), Driver.START + 7);
 
-        // then: what begin does, either way; the event is ignored
+        // then: what begin does, either way; the event (of nothing dispatched) is refused
         assertThat(begun.tasks()).hasSize(3);
         assertThat(onTick).isEqualTo(begun);
-        assertThat(onUsage).isEqualTo(begun);
-        assertThat(used.duplicatesIgnored()).isEqualTo(1);
+        assertThat(onUsage.withRejection(null)).isEqualTo(begun);
+        assertThat(onUsage.rejection()).isEqualTo("path: w/b/l[0] was never dispatched");
+        assertThat(used.rejectedEvents()).isEqualTo(1);
         assertThat(used.entry("w").spent()).isEqualTo(Usage.ZERO);
         assertThat(ticked.onTick(Driver.START + 8).isEmpty()).isTrue();
     }

@@ -224,14 +224,9 @@ final class WorkerSim {
             }
         }
 
-        /** The notice of another worker that received this attempt again and did not run it. */
+        /** The notice of another worker that received this attempt again and did not run it (seq 0, as it writes it). */
         UsageEvent lostNotice() {
-            long noticeSeq = switch (random.nextInt(3)) {
-                case 0 -> 0;
-                case 1 -> seq + 1;
-                default -> 1 + random.nextInt(1000);
-            };
-            return new UsageEvent(task.runId(), task.path(), task.attempt(), "sim-redelivery", noticeSeq, 0, 0, 0, true,
+            return new UsageEvent(task.runId(), task.path(), task.attempt(), "sim-redelivery", 0, 0, 0, 0, true,
                     Status.LOST, "redelivered after its worker died", null, now);
         }
     }
@@ -359,20 +354,32 @@ final class WorkerSim {
             lateSent++;
         } else {
             UsageEvent old = sent.get(random.nextInt(sent.size()));
-            e = switch (random.nextInt(4)) {
+            e = switch (random.nextInt(6)) {
                 case 0 -> new UsageEvent(old.runId(), old.path(), old.attempt() + 1000, old.workerId(), old.seq() + 1, 5, 5,
                         1, old.isFinal(), old.status(), null, null, now);                 // an attempt never dispatched
                 case 1 -> new UsageEvent(old.runId(), old.path() + "x", old.attempt(), old.workerId(), 1, 5, 5, 1, false,
                         Status.RUNNING, null, null, now);                                 // an unknown path
+                case 2 -> new UsageEvent(old.runId(), old.path(), old.attempt(), old.workerId(), old.seq() + 1000, 5, 5,
+                        1, false, Status.RUNNING, null, null, now);                       // a forged seq far ahead
+                case 3 -> new UsageEvent(old.runId(), old.path(), old.attempt(), "sim-intruder", old.seq() + 1, 5, 5,
+                        1, true, Status.SUCCEEDED, null, null, now);                      // another worker's
                 default -> old;                                                           // redelivered
             };
         }
         duplicatesSent++;
         long ignoredBefore = ledger.duplicatesIgnored();
+        long refusedBefore = ledger.rejectedEvents();
+        var due = ledger.nextDeadlineMs();
+        boolean timeActs = due.isPresent() && due.getAsLong() <= now;
         calls.add(new Call(false, e, now, true));
         Decisions d = ledger.onUsage(e, now);
-        assertThat(d.isEmpty()).as("decisions for duplicate %s", e).isTrue();
-        assertThat(ledger.duplicatesIgnored()).as("ignored: %s", e).isEqualTo(ignoredBefore + 1);
+        if (!timeActs) { // else the call applies deadlines or goes on with the dispatch the last one's limit cut short
+            assertThat(d.isEmpty()).as("decisions for duplicate %s", e).isTrue();
+        }
+        assertThat(ledger.duplicatesIgnored() - ignoredBefore + ledger.rejectedEvents() - refusedBefore)
+                .as("ignored or refused: %s", e).isEqualTo(1);
+        assertThat(d.rejection() == null).as("refused exactly when counted so: %s", e)
+                .isEqualTo(ledger.rejectedEvents() == refusedBefore);
         absorb("duplicate " + e.path() + "#" + e.attempt() + " seq " + e.seq(), d);
     }
 
