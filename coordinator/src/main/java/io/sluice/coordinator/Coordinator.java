@@ -5,8 +5,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,26 +28,25 @@ import io.sluice.schemas.Topics;
  * A coordinator process's lifecycle: expands submitted workflows into leaf tasks under their budgets, folds
  * usage into the ledger, halts what would overrun, and publishes receipts.
  *
- * <p>{@link #start()} launches one named thread that owns the Kafka clients; {@link #close()} stops it,
- * waits for it with a bound, closes the clients and removes this coordinator's meters. Both are idempotent
- * and may be called from any thread.
+ * <p>{@link #start()} launches one named thread, which creates, owns and closes the Kafka clients; {@link #close()}
+ * stops it and waits for it with a bound. Every state change is a compare-and-set: CREATED → RUNNING → CLOSING →
+ * CLOSED, or RUNNING/CLOSING → FAILED when the loop fails; FAILED is terminal (a close afterwards leaves it so), so a
+ * process can exit non-zero for a supervisor to restart it. Both methods are idempotent and may be called from any
+ * thread.
  */
 public final class Coordinator implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
-    /** Lifecycle states; transitions only forward. */
+    /** Lifecycle states; transitions only forward, FAILED and CLOSED are terminal. */
     public enum State { CREATED, RUNNING, CLOSING, CLOSED, FAILED }
 
     private final CoordinatorConfig config;
     private final MeterRegistry registry;
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private final CountDownLatch stopped = new CountDownLatch(1);
     private final CompletableFuture<State> loopExit = new CompletableFuture<>();
-    private KafkaConsumer<String, byte[]> consumer;
-    private KafkaConsumer<String, byte[]> restoreConsumer;
     private CoordinatorLoop loop;
     private Thread thread;
 
@@ -55,15 +55,15 @@ public final class Coordinator implements AutoCloseable {
         this.registry = registry;
     }
 
-    /** Connects to Kafka and starts folding. */
+    /** Starts the loop, which connects to Kafka and starts folding. */
     public synchronized Coordinator start() {
         if (!state.compareAndSet(State.CREATED, State.RUNNING)) {
             throw new IllegalStateException("start: coordinator is " + state.get());
         }
-        consumer = new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new ByteArrayDeserializer());
-        restoreConsumer = new KafkaConsumer<>(restoreConsumerProps(), new StringDeserializer(), new ByteArrayDeserializer());
         // The loop owns its producer: after a failed transaction it replaces it (same transactional id).
-        loop = new CoordinatorLoop(config, consumer, restoreConsumer,
+        loop = new CoordinatorLoop(config,
+                () -> new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new ByteArrayDeserializer()),
+                () -> new KafkaConsumer<>(restoreConsumerProps(), new StringDeserializer(), new ByteArrayDeserializer()),
                 () -> new KafkaProducer<>(producerProps(), new StringSerializer(), new ByteArraySerializer()),
                 Clock.systemUTC(), registry);
         thread = new Thread(this::runLoop, "sluice-coordinator-loop");
@@ -75,12 +75,15 @@ public final class Coordinator implements AutoCloseable {
     private void runLoop() {
         try {
             loop.run();
+            state.compareAndSet(State.RUNNING, State.FAILED); // it returns on its own only when stopped: not expected
         } catch (Throwable e) {
             failure.set(e);
-            state.set(State.FAILED);
+            State s = state.get();
+            while ((s == State.RUNNING || s == State.CLOSING) && !state.compareAndSet(s, State.FAILED)) {
+                s = state.get();
+            }
             log.error("coordinator loop failed; runs it held must be recovered by a restarted coordinator", e);
         } finally {
-            stopped.countDown();
             loopExit.complete(state.get());
         }
     }
@@ -107,36 +110,24 @@ public final class Coordinator implements AutoCloseable {
         close(DEFAULT_CLOSE_TIMEOUT);
     }
 
+    /** Stops the loop (which closes its clients) and waits for it up to {@code timeout}. */
     public synchronized void close(Duration timeout) {
-        State s = state.get();
-        if (s == State.CLOSED || s == State.CLOSING) {
+        if (state.compareAndSet(State.CREATED, State.CLOSED)) {
+            loopExit.complete(State.CLOSED);
             return;
         }
-        state.set(State.CLOSING);
+        if (!state.compareAndSet(State.RUNNING, State.CLOSING) && state.get() != State.CLOSING) {
+            return; // closed, or failed: terminal
+        }
+        loop.stop();
         try {
-            if (loop != null) {
-                loop.stop();
-                if (!stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    log.warn("coordinator loop did not stop within {}", timeout);
-                }
-            }
+            loopExit.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            try {
-                if (consumer != null) {
-                    consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(timeout));
-                }
-                if (restoreConsumer != null) {
-                    restoreConsumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(timeout));
-                }
-            } finally {
-                if (loop != null) {
-                    loop.removeMeters();
-                }
-                state.set(State.CLOSED);
-            }
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("coordinator loop did not stop within {}; its thread closes its clients when it does", timeout);
         }
+        state.compareAndSet(State.CLOSING, State.CLOSED);
     }
 
     /** The input consumer: a member of the coordinators' group, reading submissions and usage. */
@@ -145,9 +136,10 @@ public final class Coordinator implements AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
-        // Range assignment gives one member the same partition numbers of submissions and usage: the runs it owns.
-        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, org.apache.kafka.clients.consumer.RangeAssignor.class.getName());
+        // The consumer protocol (KIP-848) moves only the partitions that must move; its range assignor gives one member
+        // the same partition numbers of submissions and usage (topics with equal partition counts): the runs it owns.
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+        p.put(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG, "range");
         return p;
     }
 

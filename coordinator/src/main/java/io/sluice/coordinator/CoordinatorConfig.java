@@ -10,20 +10,26 @@ import io.sluice.schemas.ValidationLimits;
 /**
  * Settings of a {@link Coordinator}.
  *
- * @param bootstrapServers Kafka bootstrap servers
- * @param groupId          consumer group of the coordinators; runs are split among its members by partition
- * @param instanceId       this coordinator's stable identity: its transactional id is derived from it, so a
- *                         restarted coordinator with the same id fences its zombie predecessor
- * @param pollTimeout      longest wait for new records; deadlines are checked at least this often
- * @param ledger           budget policy settings
- * @param limits           submission validation limits
- * @param clientProperties extra Kafka client properties (security settings, for example), applied to every client
+ * @param bootstrapServers    Kafka bootstrap servers
+ * @param groupId             consumer group of the coordinators; runs are split among its members by partition
+ * @param instanceId          this coordinator's stable identity: its transactional id is derived from it, so a
+ *                            restarted coordinator with the same id fences its zombie predecessor; also the
+ *                            {@code instance} tag of its meters
+ * @param pollTimeout         longest wait for new records; deadlines are checked at least this often
+ * @param ledger              budget policy settings, with the in-flight cap of a run and the dispatch chunk
+ * @param limits              submission validation limits
+ * @param clientProperties    extra Kafka client properties (security settings, for example), applied to every client
+ * @param maxTransactionBytes a transaction is committed once what it publishes passes this (roughly, in bytes of
+ *                            keys and values); at least {@value #MIN_TRANSACTION_BYTES}
  */
 public record CoordinatorConfig(String bootstrapServers, String groupId, String instanceId, Duration pollTimeout,
-                                LedgerConfig ledger, ValidationLimits limits, Map<String, String> clientProperties) {
+                                LedgerConfig ledger, ValidationLimits limits, Map<String, String> clientProperties,
+                                long maxTransactionBytes) {
 
     public static final String DEFAULT_GROUP_ID = "sluice-coordinator";
     public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(50);
+    public static final long DEFAULT_MAX_TRANSACTION_BYTES = 4L * 1024 * 1024;
+    static final long MIN_TRANSACTION_BYTES = 64 * 1024;
 
     public CoordinatorConfig {
         requireText("bootstrapServers", bootstrapServers);
@@ -36,24 +42,36 @@ public record CoordinatorConfig(String bootstrapServers, String groupId, String 
         Objects.requireNonNull(ledger, "ledger");
         Objects.requireNonNull(limits, "limits");
         clientProperties = Map.copyOf(clientProperties == null ? Map.of() : clientProperties);
+        if (maxTransactionBytes < MIN_TRANSACTION_BYTES) {
+            throw new IllegalArgumentException("maxTransactionBytes: must be ≥ " + MIN_TRANSACTION_BYTES + ", got "
+                    + maxTransactionBytes);
+        }
     }
 
     /** Defaults for everything but the bootstrap servers and the instance id. */
     public static CoordinatorConfig of(String bootstrapServers, String instanceId) {
         return new CoordinatorConfig(bootstrapServers, DEFAULT_GROUP_ID, instanceId, DEFAULT_POLL_TIMEOUT,
-                LedgerConfig.defaults(), ValidationLimits.DEFAULTS, Map.of());
+                LedgerConfig.defaults(), ValidationLimits.DEFAULTS, Map.of(), DEFAULT_MAX_TRANSACTION_BYTES);
     }
 
     public CoordinatorConfig withGroupId(String id) {
-        return new CoordinatorConfig(bootstrapServers, id, instanceId, pollTimeout, ledger, limits, clientProperties);
+        return new CoordinatorConfig(bootstrapServers, id, instanceId, pollTimeout, ledger, limits, clientProperties,
+                maxTransactionBytes);
     }
 
     public CoordinatorConfig withLedger(LedgerConfig l) {
-        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, l, limits, clientProperties);
+        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, l, limits, clientProperties,
+                maxTransactionBytes);
     }
 
     public CoordinatorConfig withClientProperties(Map<String, String> props) {
-        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, ledger, limits, props);
+        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, ledger, limits, props,
+                maxTransactionBytes);
+    }
+
+    public CoordinatorConfig withMaxTransactionBytes(long bytes) {
+        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, ledger, limits, clientProperties,
+                bytes);
     }
 
     private static void requireText(String field, String value) {

@@ -2,7 +2,7 @@ package io.sluice.coordinator;
 
 /**
  * Every meter the coordinator registers: name, type and description in one place. Tags are low-cardinality
- * only ({@code status}, {@code direction}, {@code cause}); never a run or node id.
+ * only ({@code instance}, {@code status}, {@code direction}, {@code cause}, {@code kind}); never a run or node id.
  */
 enum CoordinatorMeters {
     RUNS("sluice.coordinator.runs", "Runs that reached a terminal status, by status"),
@@ -13,7 +13,9 @@ enum CoordinatorMeters {
     TOKENS_RESERVED("sluice.coordinator.tokens.reserved", "Tokens currently reserved by outstanding grants"),
     HALTS("sluice.coordinator.halts", "Subtrees halted, by cause (budget_exceeded|timed_out|cancelled)"),
     USAGE_DUPLICATES("sluice.coordinator.usage.duplicates", "Usage events ignored as duplicates or late"),
-    DEAD_LETTERS("sluice.coordinator.dead.letters", "Records sent to the DLQ"),
+    USAGE_REJECTED("sluice.coordinator.usage.rejected", "Usage events refused unfolded (forged, out of range, out of order)"),
+    DEAD_LETTERS("sluice.coordinator.dead.letters", "Records sent to the DLQ, by the kind of record (submission|usage|run|ledger)"),
+    PARTITIONS_RESTORING("sluice.coordinator.partitions.restoring", "Assigned partitions paused while their runs are restored"),
     LOOP("sluice.coordinator.loop", "One poll→fold→commit iteration that handled records"),
     BUDGET_UTILISATION("sluice.coordinator.budget.utilisation", "Spent ÷ max_tokens of finished runs that had a token limit");
 

@@ -4,15 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.Receipt;
@@ -21,102 +15,42 @@ import io.sluice.schemas.Status;
 import io.sluice.schemas.Topics;
 import io.sluice.schemas.UsageEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.MockConsumer;
-import org.apache.kafka.clients.consumer.internals.AutoOffsetResetStrategy;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.Cluster;
-import org.apache.kafka.common.Node;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The coordinator's Kafka shell with {@link MockConsumer} and {@link MockProducer}: what it publishes for
+ * The coordinator's Kafka shell ({@link LoopHarness}): what it publishes for
  * submissions and usage, and that every batch is one transaction carrying the consumed offsets. The budget
  * rules themselves are tested on {@code RunLedger}; the real-broker behaviour in the system tests.
  */
 class CoordinatorLoopTest {
 
-    private static final int PARTITIONS = 3;
+    private static final int PARTITIONS = LoopHarness.PARTITIONS;
 
-    private final MockConsumer<String, byte[]> consumer = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
-    private final MockConsumer<String, byte[]> restoreConsumer = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
+    private LoopHarness loop;
     private MockProducer<String, byte[]> producer;
-    /** Every producer the loop asked for: it replaces its producer after a failed transaction. */
-    private final List<MockProducer<String, byte[]>> producers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private Cluster cluster;
-    private CoordinatorLoop loop;
-    private Thread thread;
-    private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
 
     @BeforeEach
     void startLoop() {
-        Node node = new Node(1, "localhost", 9092);
-        List<PartitionInfo> infos = new ArrayList<>();
-        for (Topics.Spec spec : Topics.all()) {
-            for (int p = 0; p < spec.partitions(); p++) {
-                infos.add(new PartitionInfo(spec.name(), p, node, new Node[] {node}, new Node[] {node}));
-            }
-        }
-        cluster = new Cluster("c", List.of(node), infos, Set.of(), Set.of());
-        producer = newProducer();
-        CoordinatorConfig config = CoordinatorConfig.of("unused:9092", "test");
-        loop = new CoordinatorLoop(config, consumer, restoreConsumer,
-                () -> producers.isEmpty() ? register(producer) : register(newProducer()), Clock.systemUTC(), new SimpleMeterRegistry());
-        List<TopicPartition> assigned = new ArrayList<>();
-        Map<TopicPartition, Long> begin = new HashMap<>();
-        for (String topic : List.of(Topics.SUBMISSIONS, Topics.USAGE)) {
-            for (int p = 0; p < PARTITIONS; p++) {
-                TopicPartition tp = new TopicPartition(topic, p);
-                assigned.add(tp);
-                begin.put(tp, 0L);
-                nextOffset.put(tp, 0L);
-            }
-        }
-        consumer.updateBeginningOffsets(begin);
-        // Nothing to recover: the runs and ledger topics are empty.
-        Map<TopicPartition, Long> empty = new HashMap<>();
-        for (String topic : List.of(Topics.RUNS, Topics.LEDGER)) {
-            for (int p = 0; p < PARTITIONS; p++) {
-                empty.put(new TopicPartition(topic, p), 0L);
-            }
-        }
-        restoreConsumer.updateBeginningOffsets(empty);
-        restoreConsumer.updateEndOffsets(empty);
-        consumer.schedulePollTask(() -> consumer.rebalance(assigned));
-        thread = new Thread(loop, "test-coordinator-loop");
-        thread.start();
-    }
-
-    private MockProducer<String, byte[]> newProducer() {
-        return new MockProducer<>(cluster, true, null, new StringSerializer(), new ByteArraySerializer());
-    }
-
-    private MockProducer<String, byte[]> register(MockProducer<String, byte[]> p) {
-        producers.add(p);
-        return p;
+        loop = new LoopHarness().start();
+        producer = loop.producer;
     }
 
     @AfterEach
-    void stopLoop() throws InterruptedException {
-        loop.stop();
-        thread.join(5_000);
+    void stopLoop() {
+        loop.close();
     }
 
     private void deliver(String topic, String key, String json) {
-        TopicPartition tp = new TopicPartition(topic, key == null ? 0 : Topics.partitionFor(key, PARTITIONS));
-        long offset = nextOffset.merge(tp, 1L, Long::sum) - 1;
-        consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(topic, tp.partition(), offset, key,
-                json.getBytes(StandardCharsets.UTF_8))));
+        loop.deliver(topic, key, json);
     }
 
     private List<ProducerRecord<String, byte[]>> sent(String topic) {
-        return producer.history().stream().filter(r -> r.topic().equals(topic)).toList();
+        return loop.sent(topic);
     }
 
     @Test
@@ -219,16 +153,16 @@ class CoordinatorLoopTest {
         deliver(Topics.SUBMISSIONS, "r7", json);
 
         // when: the loop rolls back and Kafka delivers the uncommitted input again, from the committed offset
-        await().atMost(Duration.ofSeconds(5)).until(() -> producers.size() == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> loop.producers.size() == 2);
         TopicPartition tp = new TopicPartition(Topics.SUBMISSIONS, Topics.partitionFor("r7", PARTITIONS));
-        consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(Topics.SUBMISSIONS, tp.partition(), 0L, "r7",
-                json.getBytes(StandardCharsets.UTF_8))));
+        loop.consumer.schedulePollTask(() -> loop.consumer.addRecord(new ConsumerRecord<>(Topics.SUBMISSIONS, tp.partition(),
+                0L, "r7", json.getBytes(StandardCharsets.UTF_8))));
 
         // then: the old producer is closed, the new one publishes the run's task once and commits
-        MockProducer<String, byte[]> second = producers.get(1);
+        MockProducer<String, byte[]> second = loop.producers.get(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> second.commitCount() >= 1);
-        assertThat(producers.get(0).closed()).isTrue();
-        assertThat(producers.get(0).commitCount()).isZero();
+        assertThat(loop.producers.get(0).closed()).isTrue();
+        assertThat(loop.producers.get(0).commitCount()).isZero();
         assertThat(second.history().stream().filter(r -> r.topic().equals(Topics.TASKS)).count()).isEqualTo(1);
         assertThat(second.history().stream().filter(r -> r.topic().equals(Topics.RUNS)).count()).isEqualTo(1);
     }
