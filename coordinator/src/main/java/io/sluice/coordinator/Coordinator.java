@@ -136,10 +136,10 @@ public final class Coordinator implements AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
-        // The consumer protocol (KIP-848) moves only the partitions that must move; its range assignor gives one member
-        // the same partition numbers of submissions and usage (topics with equal partition counts): the runs it owns.
-        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
-        p.put(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG, "range");
+        // One member gets the same partition number of submissions and usage (the runs it owns), and a change of
+        // membership moves only the numbers that must move, cooperatively: see RunPartitionAssignor.
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RunPartitionAssignor.class.getName());
         return p;
     }
 

@@ -53,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * restored by the loop afterwards, one partition per iteration: its committed offsets are read first (which waits for
  * a previous owner's open transaction to end), then its runs from the committed ledger ({@link RunRecovery}); then it
  * is resumed. A revoked partition's runs are forgotten (the loop commits before it polls, so nothing of them is
- * pending). The group uses the consumer rebalance protocol (KIP-848) with the server-side range assignor: it gives
- * one member the same partition numbers of submissions and usage, and moves only the partitions that must move.
+ * pending). The group's {@link RunPartitionAssignor} gives one member the same partition numbers of submissions and
+ * usage, and moves, cooperatively, only the numbers that must move.
  *
  * <p>Thread-safety: one thread ({@code sluice-coordinator-loop}) creates, owns and closes the consumers, the producer
  * and every run's state. Other threads only call {@link #stop()}, which sets a flag and wakes the consumer up.

@@ -338,7 +338,7 @@ final class RunRegistry {
 
     void deadLetter(Batch batch, Rejection rejection) {
         metrics.deadLetters(rejection.kind() == null ? "unknown" : rejection.kind()).increment();
-        batch.add(new ProducerRecord<>(Topics.DLQ, rejection.runId(), Json.write(rejection)));
+        batch.add(new ProducerRecord<>(Topics.DLQ, Topics.deadLetterKey(rejection), Json.write(rejection)));
     }
 
     static String coordinates(ConsumerRecord<?, ?> record) {
