@@ -9,7 +9,7 @@ final class Exit {
     static final int INVALID = 2;
     /** The broker could not be reached or refused. */
     static final int BROKER = 3;
-    /** A long-running service (the coordinator) stopped on its own; a supervisor should restart it. */
+    /** A long-running service (a coordinator or a worker) stopped on its own; a supervisor should restart it. */
     static final int SERVICE_FAILED = 4;
 
     private Exit() {

@@ -44,7 +44,8 @@ final class WorkerCommand implements Callable<Integer> {
         ProcessLifetime.runUntilTerminated(() -> {
             worker.close();
             metrics.close();
-        });
-        return Exit.OK;
+        }, worker.terminated());
+        // Failed on its own (a lane or the halt watcher stopped): exit non-zero so that a supervisor restarts it.
+        return worker.state() == Worker.State.FAILED ? Exit.SERVICE_FAILED : Exit.OK;
     }
 }

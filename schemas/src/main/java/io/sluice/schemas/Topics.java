@@ -45,8 +45,8 @@ public final class Topics {
         String maxBytes = Integer.toString(MAX_MESSAGE_BYTES);
         Map<String, String> delete = Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(WEEK_MS),
                 "max.message.bytes", maxBytes);
-        // Compacted topics keep the latest value per key forever (ledger) or for a week after a key's
-        // last write (control, results); the small segments let the cleaner act within minutes.
+        // Compacted topics keep the latest value per key forever (ledger, runs) or for a week after a key's
+        // last write (control, results, dead letters); the small segments let the cleaner act within minutes.
         Map<String, String> compact = Map.of("cleanup.policy", "compact", "max.message.bytes", maxBytes,
                 "min.cleanable.dirty.ratio", "0.1", "segment.ms", "60000", "delete.retention.ms", "60000");
         Map<String, String> compactDelete = Map.of("cleanup.policy", "compact,delete", "retention.ms",
@@ -59,7 +59,7 @@ public final class Topics {
                 new Spec(RUNS, runPartitions, compact),
                 new Spec(CONTROL, runPartitions, compactDelete),
                 new Spec(RESULTS, runPartitions, compactDelete),
-                new Spec(DLQ, 1, delete));
+                new Spec(DLQ, 1, compactDelete));
     }
 
     public static List<Spec> all() {
@@ -85,6 +85,16 @@ public final class Topics {
      */
     public static String rejectionKey(Source source) {
         return "rejected|" + source.partition() + "@" + source.offset();
+    }
+
+    /**
+     * The key of a dead letter on {@link #DLQ}: the coordinates of the record it is about (and its run, for one that is
+     * about no record), so that the same poison reported again — by every worker reading it, or after a restart — is
+     * one dead letter once the topic is compacted.
+     */
+    public static String deadLetterKey(Rejection r) {
+        String at = r.sourceTopic() + "-" + r.partition() + "@" + r.offset();
+        return r.offset() < 0 && r.runId() != null ? at + "|" + r.runId() : at;
     }
 
     /** The header of a submission the coordinator forwarded to its run's partition: where it was written first. */

@@ -32,7 +32,7 @@ final class KafkaUsageSink implements UsageSink, AutoCloseable {
 
     @Override
     public CompletableFuture<Void> reject(Rejection rejection) {
-        return send(new ProducerRecord<>(Topics.DLQ, rejection.runId(), Json.write(rejection)));
+        return send(new ProducerRecord<>(Topics.DLQ, Topics.deadLetterKey(rejection), Json.write(rejection)));
     }
 
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {

@@ -64,7 +64,8 @@ final class Lane implements Runnable {
     private static final Duration RENEW_POLL = Duration.ofMillis(50);
     /** For the final commit and for the close, each: together within the worker's close margin. */
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
-    private static final long RETRY_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long MIN_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 5_000;
 
     private final int number;
     private final String workerId;
@@ -73,6 +74,7 @@ final class Lane implements Runnable {
     private final TaskRunner runner;
     private final Duration pollTimeout;
     private final Duration configuredLock;
+    private final java.util.function.Consumer<Throwable> onDeath;
     private final CountDownLatch exited = new CountDownLatch(1);
     private final AtomicLong renewals = new AtomicLong();
 
@@ -104,9 +106,13 @@ final class Lane implements Runnable {
     /** Why a record a lane has no slot for ends without running. */
     static final String NO_SLOT = "not started: the worker had no free slot for it";
 
-    /** @param consumer a share consumer not yet subscribed; from now on only the lane's thread touches it */
+    /**
+     * @param consumer a share consumer not yet subscribed; from now on only the lane's thread touches it
+     * @param onDeath  told when the lane stops on its own (a Kafka error that cannot pass, a bug): the worker must not
+     *                 run on with a slot that silently takes nothing
+     */
     Lane(int number, String workerId, ShareConsumer<byte[], byte[]> consumer, Deliveries deliveries, TaskRunner runner,
-         Duration pollTimeout, Duration configuredLock) {
+         Duration pollTimeout, Duration configuredLock, java.util.function.Consumer<Throwable> onDeath) {
         this.number = number;
         this.workerId = workerId;
         this.consumer = consumer;
@@ -114,6 +120,12 @@ final class Lane implements Runnable {
         this.runner = runner;
         this.pollTimeout = pollTimeout;
         this.configuredLock = configuredLock;
+        this.onDeath = onDeath;
+    }
+
+    Lane(int number, String workerId, ShareConsumer<byte[], byte[]> consumer, Deliveries deliveries, TaskRunner runner,
+         Duration pollTimeout, Duration configuredLock) {
+        this(number, workerId, consumer, deliveries, runner, pollTimeout, configuredLock, e -> { });
     }
 
     @Override
@@ -122,18 +134,21 @@ final class Lane implements Runnable {
         try {
             c.setAcknowledgementCommitCallback(this::onAcknowledged);
             c.subscribe(List.of(Topics.TASKS));
+            long backoffMs = MIN_BACKOFF_MS;
             while (fetching) {
                 ConsumerRecords<byte[], byte[]> records;
                 try {
                     records = c.poll(pollTimeout);
+                    backoffMs = MIN_BACKOFF_MS;
                 } catch (WakeupException e) {
                     continue;
                 } catch (KafkaException e) {
                     if (!isRetriable(e)) {
-                        throw e;
+                        throw e; // authentication, authorization, a bad setting: retrying cannot help
                     }
-                    log.warn("{} lane {}: poll failed, retrying: {}", workerId, number, e.getMessage());
-                    LockSupport.parkNanos(RETRY_BACKOFF_NANOS);
+                    log.warn("{} lane {}: poll failed, retrying in {} ms: {}", workerId, number, backoffMs, e.getMessage());
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(backoffMs));
+                    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
                     continue;
                 }
                 ConsumerRecord<byte[], byte[]> task = null;
@@ -161,6 +176,7 @@ final class Lane implements Runnable {
             log.info("{} lane {}: interrupted; unacknowledged tasks are released", workerId, number);
         } catch (RuntimeException | Error e) {
             log.error("{} lane {} stopped: {}", workerId, number, e.toString(), e);
+            onDeath.accept(e);
         } finally {
             closeQuietly(c);
             exited.countDown();

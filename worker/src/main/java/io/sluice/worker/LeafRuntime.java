@@ -106,7 +106,8 @@ final class LeafRuntime {
                     run.recordedOutput());
             List<CompletableFuture<Void>> writes = new ArrayList<>(run.writes());
             writes.add(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, run.seq() + 1, 0, 0, 0,
-                    true, f.status(), f.error(), bounded(f.output(), task), clock.millis())));
+                    true, f.status(), f.error(), f.permanent() ? Boolean.FALSE : null, bounded(f.output(), task),
+                    clock.millis())));
             await(writes, task);
             metrics.taskEnded(f.status());
             log.debug("{}: {} attempt {} ended {} after {} steps: {}", workerId, task.path(), task.attempt(), f.status(),
@@ -125,7 +126,17 @@ final class LeafRuntime {
      * @throws UsageWriteException when it could not be written durably
      */
     Disposition finish(LeafTask task, Status status, String reason) {
-        return finalOnly(task, 1, status, reason);
+        return finalOnly(task, 1, status, reason, false);
+    }
+
+    /**
+     * Ends an attempt that is not executed because no attempt of it can succeed (e.g. its executor is unknown here):
+     * one final {@code failed} event marked permanent, so that the leaf is not retried.
+     *
+     * @throws UsageWriteException when it could not be written durably
+     */
+    Disposition failPermanently(LeafTask task, String reason) {
+        return finalOnly(task, 1, Status.FAILED, reason, true);
     }
 
     /**
@@ -137,7 +148,7 @@ final class LeafRuntime {
      * @throws UsageWriteException when it could not be written durably
      */
     Disposition lost(LeafTask task, int delivery) {
-        return finalOnly(task, LOST_SEQ, Status.LOST, lostReason(task.attempt(), delivery));
+        return finalOnly(task, LOST_SEQ, Status.LOST, lostReason(task.attempt(), delivery), false);
     }
 
     static String lostReason(int attempt, int delivery) {
@@ -145,9 +156,9 @@ final class LeafRuntime {
                 + " found it unfinished (its worker died or lost the lock)";
     }
 
-    private Disposition finalOnly(LeafTask task, long seq, Status status, String reason) {
+    private Disposition finalOnly(LeafTask task, long seq, Status status, String reason, boolean permanent) {
         await(List.of(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, seq, 0, 0, 0, true,
-                status, reason, null, clock.millis()))), task);
+                status, reason, permanent ? Boolean.FALSE : null, null, clock.millis()))), task);
         metrics.taskEnded(status);
         log.debug("{}: {} attempt {} not executed: {} ({})", workerId, task.path(), task.attempt(), status, reason);
         return Disposition.ACCEPT;

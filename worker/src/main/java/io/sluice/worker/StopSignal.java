@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -15,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * The cooperative cancellation of one leaf: set once, by the first of a halt, the deadline or the worker's
  * shutdown; later stops are ignored.
  *
- * <p>Thread-safety: all methods may be called from any thread; callbacks run on the thread that stops.
+ * <p>Thread-safety: all methods may be called from any thread. Callbacks (an executor's {@code onCancel}) run on the
+ * signal's callback executor — in a worker, a pool of their own — so that a slow one cannot stall the thread that
+ * stops the leaf (the halt watcher, which must go on to stop every other covered leaf within milliseconds).
  */
 final class StopSignal {
 
@@ -49,9 +53,19 @@ final class StopSignal {
         }
     }
 
+    private final Executor callbackExecutor;
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final List<Runnable> callbacks = new ArrayList<>();
+
+    /** A signal whose callbacks run on the thread that stops it. */
+    StopSignal() {
+        this(Runnable::run);
+    }
+
+    StopSignal(Executor callbackExecutor) {
+        this.callbackExecutor = callbackExecutor;
+    }
 
     /** @return true when this call stopped the leaf (it was not stopped before) */
     boolean stop(Stop why) {
@@ -64,7 +78,7 @@ final class StopSignal {
             toRun = List.copyOf(callbacks);
             callbacks.clear();
         }
-        toRun.forEach(StopSignal::runQuietly);
+        toRun.forEach(this::runLater);
         return true;
     }
 
@@ -88,7 +102,15 @@ final class StopSignal {
                 return;
             }
         }
-        runQuietly(action);
+        runLater(action);
+    }
+
+    private void runLater(Runnable action) {
+        try {
+            callbackExecutor.execute(() -> runQuietly(action));
+        } catch (RejectedExecutionException e) {
+            runQuietly(action); // the pool is shut down: the worker is closing
+        }
     }
 
     private static void runQuietly(Runnable action) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,7 @@ import io.sluice.schemas.Rejection;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.UsageEvent;
 import io.sluice.schemas.WireFormatException;
+import io.sluice.schemas.WireRecords;
 import io.sluice.worker.LeafRuntime.Disposition;
 import io.sluice.worker.execute.ExecutorRegistry;
 import io.sluice.worker.execute.LeafExecutor;
@@ -51,7 +53,6 @@ import org.slf4j.LoggerFactory;
 final class TaskHandler {
 
     private static final Logger log = LoggerFactory.getLogger(TaskHandler.class);
-    static final int MAX_PAYLOAD_CHARS = 64 * 1024;
 
     private final String workerId;
     private final ExecutorRegistry executors;
@@ -63,10 +64,15 @@ final class TaskHandler {
     private final Clock clock;
     private final int deliveryLimit;
     private final BooleanSupplier draining;
+    private final Executor cancelCallbacks;
 
-    /** @param draining true once the worker is shutting down: tasks not yet started are then cancelled, not run */
+    /**
+     * @param draining        true once the worker is shutting down: tasks not yet started are then cancelled, not run
+     * @param cancelCallbacks where the executors' cancellation callbacks of the leaves run
+     */
     TaskHandler(String workerId, ExecutorRegistry executors, LeafRuntime runtime, UsageSink sink, Halts halts,
-                RunningLeaves running, WorkerMetrics metrics, Clock clock, int deliveryLimit, BooleanSupplier draining) {
+                RunningLeaves running, WorkerMetrics metrics, Clock clock, int deliveryLimit, BooleanSupplier draining,
+                Executor cancelCallbacks) {
         this.workerId = workerId;
         this.executors = executors;
         this.runtime = runtime;
@@ -77,6 +83,7 @@ final class TaskHandler {
         this.clock = clock;
         this.deliveryLimit = deliveryLimit;
         this.draining = draining;
+        this.cancelCallbacks = cancelCallbacks;
     }
 
     /**
@@ -109,7 +116,7 @@ final class TaskHandler {
         if (delivery > 1) {
             return reportLost(record, task, delivery);
         }
-        RunningLeaves.Leaf leaf = running.add(task, new StopSignal());
+        RunningLeaves.Leaf leaf = running.add(task, new StopSignal(cancelCallbacks));
         try {
             Optional<Halt> halt = halts.covering(task.runId(), task.path());
             if (halt.isPresent()) {
@@ -123,8 +130,9 @@ final class TaskHandler {
             }
             Optional<LeafExecutor> executor = executors.find(task.executor());
             if (executor.isEmpty()) {
+                // Another attempt would find the same: the leaf fails at once, not max_attempts times.
                 String error = "unknown executor '" + task.executor() + "'";
-                return rejectAndFail(record, task, "executor: " + error + " (known: " + executors.names() + ")", error);
+                return rejectAndFail(record, task, "executor: " + error + " (known here: " + executors.names() + ")", error);
             }
             // The leaf is registered before this check, so a shutdown that begins later reaches it as a stop.
             String cancelled = notToStart != null ? notToStart : draining.getAsBoolean() ? StopSignal.SHUTTING_DOWN : null;
@@ -154,10 +162,7 @@ final class TaskHandler {
     }
 
     static LeafTask decode(byte[] value) {
-        if (value == null) {
-            throw new IllegalArgumentException("record has no value");
-        }
-        LeafTask task = Json.read(value, LeafTask.class);
+        LeafTask task = WireRecords.decode(value, LeafTask.class);
         List<String> missing = new ArrayList<>();
         if (task.runId() == null || task.runId().isBlank()) {
             missing.add("run_id: required");
@@ -196,21 +201,13 @@ final class TaskHandler {
     private Disposition rejectAndFail(ConsumerRecord<byte[], byte[]> record, LeafTask task, String rejection, String error) {
         log.warn("{}: {} attempt {} rejected: {}", workerId, task.path(), task.attempt(), error);
         CompletableFuture<Void> dlq = sink.reject(rejection(record, task.runId(), rejection));
-        Disposition d = runtime.finish(task, Status.FAILED, error);
+        Disposition d = runtime.failPermanently(task, error);
         await(List.of(dlq));
         return d;
     }
 
     private Rejection rejection(ConsumerRecord<byte[], byte[]> record, String runId, String error) {
-        String payload = null;
-        if (record.value() != null) {
-            payload = new String(record.value(), StandardCharsets.UTF_8);
-            if (payload.length() > MAX_PAYLOAD_CHARS) {
-                payload = payload.substring(0, MAX_PAYLOAD_CHARS) + "…";
-            }
-        }
-        return new Rejection(record.topic(), record.partition(), record.offset(), runId, "task", List.of(error), payload,
-                clock.millis());
+        return Rejection.of(record, runId, "task", List.of(error), clock.millis());
     }
 
     private static void await(List<CompletableFuture<Void>> writes) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.schemas.Status;
 import io.sluice.worker.execute.BudgetExhaustedException;
 import io.sluice.worker.execute.Outcome;
+import io.sluice.worker.execute.PermanentFailureException;
 
 /**
  * How an attempt ends, from what its executor returned or threw and what the worker observed: a pure function.
@@ -19,8 +20,16 @@ final class Verdict {
     private Verdict() {
     }
 
-    /** A final event's content. */
-    record Final(Status status, String error, JsonNode output) {
+    /**
+     * A final event's content.
+     *
+     * @param permanent a failure that another attempt cannot help
+     */
+    record Final(Status status, String error, JsonNode output, boolean permanent) {
+
+        Final(Status status, String error, JsonNode output) {
+            this(status, error, output, false);
+        }
     }
 
     /** @return the final event to write */
@@ -38,6 +47,9 @@ final class Verdict {
             if (thrown instanceof BudgetExhaustedException) {
                 return new Final(Status.BUDGET_EXCEEDED, thrown.getMessage(), output);
             }
+            if (thrown instanceof PermanentFailureException) {
+                return new Final(Status.FAILED, message(thrown), output, true);
+            }
             return new Final(Status.FAILED, message(thrown), output);
         }
         if (outcome == null) {
@@ -45,7 +57,7 @@ final class Verdict {
         }
         return switch (outcome.kind()) {
             case SUCCEEDED -> new Final(Status.SUCCEEDED, null, output);
-            case FAILED -> new Final(Status.FAILED, outcome.reason(), output);
+            case FAILED -> new Final(Status.FAILED, outcome.reason(), output, outcome.permanent());
             case BUDGET_EXCEEDED -> new Final(Status.BUDGET_EXCEEDED, outcome.reason(), output);
             case CANCELLED -> new Final(Status.FAILED,
                     "executor '" + executorName + "' returned cancelled but nothing cancelled the leaf", output);

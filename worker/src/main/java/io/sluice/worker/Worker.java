@@ -50,6 +50,13 @@ import org.slf4j.LoggerFactory;
  * that ignores its cancellation for two more seconds has its lane interrupted and its task released (it may
  * still spend, so the next delivery reports it lost).
  *
+ * <p>Supervision: a lane that stops on its own (a Kafka error retrying cannot help, such as an authentication
+ * failure, or a bug) or a halt watcher that stops following halts fails the worker: it shuts down in the same order
+ * and ends {@link State#FAILED}, and {@link #terminated()} completes so that its process exits non-zero for a
+ * supervisor to restart it — rather than run on with a slot that takes nothing, or overspend because halts no
+ * longer reach it. Executors' cancellation callbacks run on a pool of their own ({@code sluice-worker-cancel-N}), so
+ * that a slow one cannot stall the halts and deadlines of the other leaves.
+ *
  * <p>Thread-safety: {@link #start()}, {@link #close()} and {@link #state()} may be called from any thread.
  */
 public final class Worker implements AutoCloseable {
@@ -68,7 +75,8 @@ public final class Worker implements AutoCloseable {
     /** {@link #close()} returns within the shutdown timeout plus this. */
     public static final Duration CLOSE_MARGIN = Duration.ofSeconds(5);
 
-    public enum State { NEW, STARTING, RUNNING, DRAINING, CLOSED }
+    /** Lifecycle states; CLOSED and FAILED are terminal. */
+    public enum State { NEW, STARTING, RUNNING, DRAINING, CLOSED, FAILED }
 
     private final WorkerConfig config;
     private final ExecutorRegistry executors;
@@ -76,6 +84,8 @@ public final class Worker implements AutoCloseable {
     private final Clock clock;
     private final KafkaClients clients;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final CompletableFuture<State> terminated = new CompletableFuture<>();
     /** Set when {@link #close()} begins, before the lanes stop: tasks not yet started are then not started. */
     private volatile boolean draining;
     private final Object lifecycle = new Object();
@@ -89,6 +99,7 @@ public final class Worker implements AutoCloseable {
     private KafkaUsageSink sink;
     private ExecutorService pool;
     private ScheduledExecutorService timer;
+    private ExecutorService cancelPool;
     private HaltWatcher watcher;
     private Thread watcherThread;
 
@@ -141,13 +152,15 @@ public final class Worker implements AutoCloseable {
                 throw new IllegalStateException("worker " + config.workerId() + ": cannot start when " + state.get());
             }
             try {
-                metrics = new WorkerMetrics(meterRegistry, config.workerId());
+                metrics = new WorkerMetrics(meterRegistry, config.workerId(), this::lanesAlive);
                 sink = new KafkaUsageSink(clients.producer(clientId("usage")));
                 pool = Executors.newFixedThreadPool(config.concurrency(), threads("sluice-worker-exec-"));
                 timer = Executors.newSingleThreadScheduledExecutor(threads("sluice-worker-timer-"));
+                // At most one callback per leaf is ever pending, so this pool stays within the worker's concurrency.
+                cancelPool = Executors.newCachedThreadPool(threads("sluice-worker-cancel-"));
                 LeafRuntime runtime = new LeafRuntime(config.workerId(), sink, clock, metrics, timer, WRITE_TIMEOUT);
                 TaskHandler handler = new TaskHandler(config.workerId(), executors, runtime, sink, halts, running, metrics,
-                        clock, config.deliveryLimit(), () -> draining);
+                        clock, config.deliveryLimit(), () -> draining, cancelPool);
                 ExecutorService leafPool = pool;
                 Lane.TaskRunner runner = new Lane.TaskRunner() {
                     @Override
@@ -162,7 +175,8 @@ public final class Worker implements AutoCloseable {
                 };
 
                 // Clients are created here, so that a bad setting fails start() rather than a background thread.
-                watcher = new HaltWatcher(clients.controlConsumer(clientId("halts")), halts, this::onHalt, HALT_POLL);
+                watcher = new HaltWatcher(clients.controlConsumer(clientId("halts")), halts, this::onHalt, sink, this::fail,
+                        clock, HALT_POLL);
                 watcherThread = threads("sluice-worker-halts-").newThread(watcher);
                 watcherThread.start();
                 if (!watcher.awaitCaughtUp(CATCH_UP_TIMEOUT)) {
@@ -174,13 +188,16 @@ public final class Worker implements AutoCloseable {
                 ThreadFactory pollThreads = threads("sluice-worker-poll-");
                 for (int i = 1; i <= config.concurrency(); i++) {
                     Lane lane = new Lane(i, config.workerId(), clients.taskConsumer(clientId("lane-" + i)), deliveries,
-                            runner, config.pollTimeout(), config.lockDuration());
+                            runner, config.pollTimeout(), config.lockDuration(), this::fail);
                     lanes.add(lane);
                     Thread t = pollThreads.newThread(lane);
                     laneThreads.add(t);
                     t.start();
                 }
-                state.set(State.RUNNING);
+                if (!state.compareAndSet(State.STARTING, State.RUNNING)) {
+                    throw new IllegalStateException("worker " + config.workerId() + " failed while starting",
+                            failure.get());
+                }
                 log.info("worker {} started: {} lanes on group {}, executors {}", config.workerId(), config.concurrency(),
                         config.groupId(), executors.names());
             } catch (InterruptedException e) {
@@ -192,6 +209,29 @@ public final class Worker implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    /**
+     * A lane or the halt watcher stopped on its own: the worker shuts down (on a thread of its own, since the caller
+     * is one of the threads the shutdown waits for) and ends FAILED.
+     */
+    private void fail(Throwable cause) {
+        if (!failure.compareAndSet(null, cause)) {
+            return;
+        }
+        log.error("worker {} fails: {}; shutting down so that its process exits non-zero", config.workerId(), cause.toString());
+        Thread closer = new Thread(this::close, "sluice-worker-fail-" + config.workerId());
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    /** Lanes whose threads still run. */
+    private int lanesAlive() {
+        int alive = 0;
+        for (Lane lane : lanes) {
+            alive += lane.hasExited() ? 0 : 1;
+        }
+        return alive;
     }
 
     private void onHalt(Halt halt) {
@@ -211,7 +251,7 @@ public final class Worker implements AutoCloseable {
     public void close() {
         synchronized (lifecycle) {
             State was = state.get();
-            if (was == State.DRAINING || was == State.CLOSED) {
+            if (was == State.DRAINING || was == State.CLOSED || was == State.FAILED) {
                 return;
             }
             draining = true;
@@ -224,8 +264,10 @@ public final class Worker implements AutoCloseable {
                 if (metrics != null) {
                     metrics.close();
                 }
-                state.set(State.CLOSED);
-                log.info("worker {} closed", config.workerId());
+                State end = failure.get() != null ? State.FAILED : State.CLOSED;
+                state.set(end);
+                terminated.complete(end);
+                log.info("worker {} {}", config.workerId(), end == State.FAILED ? "failed and shut down" : "closed");
             }
         }
     }
@@ -285,6 +327,9 @@ public final class Worker implements AutoCloseable {
             if (timer != null) {
                 timer.shutdownNow();
             }
+            if (cancelPool != null) {
+                cancelPool.shutdown();
+            }
             log.info("worker {}: shut down in {} ms", config.workerId(), (System.nanoTime() - began) / 1_000_000);
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -307,6 +352,19 @@ public final class Worker implements AutoCloseable {
 
     public State state() {
         return state.get();
+    }
+
+    /**
+     * Completes once the worker has shut down: after {@link #close()} with {@link State#CLOSED}, or on its own with
+     * {@link State#FAILED} (see {@link #failure()}); a process should then exit, non-zero when it failed.
+     */
+    public CompletableFuture<State> terminated() {
+        return terminated;
+    }
+
+    /** Why the worker failed, if it did. */
+    public Throwable failure() {
+        return failure.get();
     }
 
     public WorkerConfig config() {

@@ -12,6 +12,7 @@ public enum WorkerMeters {
 
     TASKS("sluice.worker.tasks", Meter.Type.COUNTER, "Tasks that ended with a final usage event, by final status", "status"),
     INFLIGHT("sluice.worker.inflight", Meter.Type.GAUGE, "Leaves executing now"),
+    LANES_ALIVE("sluice.worker.lanes.alive", Meter.Type.GAUGE, "Lanes (slots) whose threads run; below the concurrency, the worker is failing"),
     STEP("sluice.worker.step", Meter.Type.TIMER, "Duration of one executor step (a model call), begin to completion", "executor"),
     TOKENS("sluice.worker.tokens", Meter.Type.COUNTER, "Tokens reported by completed steps", "direction"),
     DROPPED("sluice.worker.dropped", Meter.Type.COUNTER, "Tasks ended without executing because a halt covers them or their deadline passed", "reason");

@@ -34,13 +34,21 @@ final class WorkerMetrics implements AutoCloseable {
     /** After close, a straggling leaf must not register its meters again. */
     private volatile boolean closed;
 
-    WorkerMetrics(MeterRegistry registry, String workerId) {
+    WorkerMetrics(MeterRegistry registry, String workerId, java.util.function.IntSupplier lanesAlive) {
         this.registry = registry;
         this.workerId = workerId;
         registered.add(Gauge.builder(WorkerMeters.INFLIGHT.meterName(), inflight, AtomicInteger::get)
                 .description(WorkerMeters.INFLIGHT.description())
                 .tag(WorkerMeters.WORKER_TAG, workerId)
                 .register(registry));
+        registered.add(Gauge.builder(WorkerMeters.LANES_ALIVE.meterName(), lanesAlive::getAsInt)
+                .description(WorkerMeters.LANES_ALIVE.description())
+                .tag(WorkerMeters.WORKER_TAG, workerId)
+                .register(registry));
+    }
+
+    WorkerMetrics(MeterRegistry registry, String workerId) {
+        this(registry, workerId, () -> 0);
     }
 
     void taskEnded(Status status) {

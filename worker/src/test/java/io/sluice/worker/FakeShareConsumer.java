@@ -52,6 +52,8 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
     volatile boolean closed;
     /** New records one poll may return (a real lane asks for one; more simulates a surplus). */
     volatile int maxPerPoll = 1;
+    /** When set, every poll throws it (an error of the cluster or the client). */
+    volatile RuntimeException pollFailure;
 
     FakeShareConsumer(int lockMs) {
         this.lockMs = lockMs;
@@ -81,6 +83,10 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
         }
         if (wakeup.getAndSet(false)) {
             throw new WakeupException();
+        }
+        RuntimeException failure = pollFailure;
+        if (failure != null) {
+            throw failure;
         }
         if (!delivered.isEmpty()) {
             violations.add("poll with unacknowledged " + delivered.keySet());

@@ -63,7 +63,7 @@ class RedeliveryTest {
     };
     private final LeafRuntime runtime = new LeafRuntime("w1", sink, Clock.systemUTC(), metrics, timer, AT_MOST);
     private final TaskHandler handler = new TaskHandler("w1", ExecutorRegistry.of(gated), runtime, sink, new Halts(),
-            new RunningLeaves(), metrics, Clock.systemUTC(), 5, () -> false);
+            new RunningLeaves(), metrics, Clock.systemUTC(), 5, () -> false, Runnable::run);
     private final Lane.TaskRunner runner = new Lane.TaskRunner() {
         @Override
         public CompletableFuture<Disposition> start(ConsumerRecord<byte[], byte[]> record) {

@@ -57,7 +57,7 @@ class TaskHandlerTest {
     private final LeafRuntime runtime = new LeafRuntime("w1", sink, Clock.systemUTC(), metrics, timer, Duration.ofSeconds(5));
     private final AtomicBoolean draining = new AtomicBoolean();
     private final TaskHandler handler = new TaskHandler("w1", ExecutorRegistry.of(counting), runtime, sink, halts, running,
-            metrics, Clock.systemUTC(), 3, draining::get);
+            metrics, Clock.systemUTC(), 3, draining::get, Runnable::run);
 
     @AfterEach
     void stopTimer() {
@@ -124,20 +124,22 @@ class TaskHandlerTest {
     }
 
     @Test
-    void shouldFailATaskForAnUnknownExecutorAndRejectIt() {
+    void shouldFailATaskForAnUnknownExecutorPermanentlyAndRejectIt() {
         Disposition d = handler.handle(record(task("wf/a", null, "x")));
 
+        // another attempt would find the same: the failure says it is permanent, so the leaf is not retried
         assertThat(d).isEqualTo(Disposition.ACCEPT);
         assertThat(sink.events).singleElement().satisfies(e -> {
             assertThat(e.status()).isEqualTo(Status.FAILED);
             assertThat(e.error()).isEqualTo("unknown executor 'x'");
+            assertThat(e.isPermanentFailure()).isTrue();
         });
         assertThat(sink.rejections).singleElement().satisfies(r -> {
             assertThat(r.sourceTopic()).isEqualTo(Topics.TASKS);
             assertThat(r.partition()).isEqualTo(4);
             assertThat(r.offset()).isEqualTo(99);
             assertThat(r.runId()).isEqualTo("r1");
-            assertThat(r.errors()).containsExactly("executor: unknown executor 'x' (known: [counting])");
+            assertThat(r.errors()).containsExactly("executor: unknown executor 'x' (known here: [counting])");
             assertThat(r.payload()).contains("\"executor\":\"x\"");
         });
     }
@@ -155,12 +157,12 @@ class TaskHandlerTest {
         assertThat(d).isEqualTo(Disposition.ACCEPT);
         assertThat(sink.rejections).singleElement().satisfies(r -> {
             assertThat(r.kind()).isEqualTo("task");
-            assertThat(r.errors()).singleElement().asString().startsWith("grant: not a valid LeafTask");
+            assertThat(r.errors()).singleElement().asString().isEqualTo("not a valid LeafTask: grant: must be an object, got 7");
         });
         assertThat(sink.events).singleElement().satisfies(e -> {
             assertThat(e.attempt()).isEqualTo(3);
             assertThat(e.status()).isEqualTo(Status.FAILED);
-            assertThat(e.error()).startsWith("invalid task: grant: not a valid LeafTask");
+            assertThat(e.error()).isEqualTo("invalid task: not a valid LeafTask: grant: must be an object, got 7");
         });
     }
 
@@ -174,12 +176,28 @@ class TaskHandlerTest {
     }
 
     @Test
+    void shouldRejectTheJsonNullLiteralAndATombstoneInsteadOfThrowing() {
+        // when: `null` was once an NPE, released five times and archived by the broker without a dead letter
+        Disposition onNull = handler.handle(record("null".getBytes(StandardCharsets.UTF_8), 1));
+        Disposition onTombstone = handler.handle(record(null, 1));
+
+        // then
+        assertThat(onNull).isEqualTo(Disposition.ACCEPT);
+        assertThat(onTombstone).isEqualTo(Disposition.ACCEPT);
+        assertThat(sink.rejections).extracting(r -> r.errors().get(0)).containsExactly(
+                "not a valid LeafTask: payload: must be an object, got null",
+                "record has no value (a tombstone), expected a LeafTask");
+        assertThat(sink.events).isEmpty();
+        assertThat(executions.get()).isZero();
+    }
+
+    @Test
     void shouldRejectATaskMissingItsIdentity() {
         handler.handle(record("{\"path\":\"wf/a\",\"attempt\":1,\"executor\":\"counting\",\"dispatched_at_ms\":0}"
                 .getBytes(StandardCharsets.UTF_8), 1));
 
         assertThat(sink.rejections).singleElement()
-                .satisfies(r -> assertThat(r.errors()).containsExactly("run_id: required; grant: required"));
+                .satisfies(r -> assertThat(r.errors()).containsExactly("not a valid LeafTask: grant: is required; run_id: is required"));
     }
 
     @Test

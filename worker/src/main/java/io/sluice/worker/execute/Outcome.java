@@ -8,10 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
  * How an executor says its leaf ended. The worker turns it into the final usage event's status; a cancellation,
  * an overspend or a passed deadline observed by the worker take precedence over what the executor returned.
  *
- * @param output the (possibly partial) output, or null
- * @param reason why a leaf did not succeed; null on success
+ * @param output    the (possibly partial) output, or null
+ * @param reason    why a leaf did not succeed; null on success
+ * @param permanent only with {@link Kind#FAILED}: another attempt cannot help, so the leaf is not retried
  */
-public record Outcome(Kind kind, JsonNode output, String reason) {
+public record Outcome(Kind kind, JsonNode output, String reason, boolean permanent) {
 
     public enum Kind {
         SUCCEEDED,
@@ -27,6 +28,13 @@ public record Outcome(Kind kind, JsonNode output, String reason) {
         if (kind != Kind.SUCCEEDED && kind != Kind.CANCELLED && (reason == null || reason.isBlank())) {
             throw new IllegalArgumentException("reason: required for " + kind);
         }
+        if (permanent && kind != Kind.FAILED) {
+            throw new IllegalArgumentException("permanent: only a failure is permanent, got " + kind);
+        }
+    }
+
+    public Outcome(Kind kind, JsonNode output, String reason) {
+        this(kind, output, reason, false);
     }
 
     public static Outcome succeeded(JsonNode output) {
@@ -35,6 +43,11 @@ public record Outcome(Kind kind, JsonNode output, String reason) {
 
     public static Outcome failed(JsonNode partialOutput, String reason) {
         return new Outcome(Kind.FAILED, partialOutput, reason);
+    }
+
+    /** A failure another attempt cannot help (e.g. an input the executor can never accept): not retried. */
+    public static Outcome failedPermanently(JsonNode partialOutput, String reason) {
+        return new Outcome(Kind.FAILED, partialOutput, reason, true);
     }
 
     public static Outcome budgetExceeded(JsonNode partialOutput, String reason) {
