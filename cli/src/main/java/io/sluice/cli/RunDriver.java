@@ -20,7 +20,7 @@ final class RunDriver {
         try (SluiceClient client = new SluiceClient(bootstrap, clientProps)) {
             Submission withId = submission.runId() == null ? submission.withRunId(SluiceClient.newRunId()) : submission;
             try (RunWatch watch = client.watch(withId.runId())) {
-                client.submit(withId);
+                watch.expect(client.submit(withId));
                 ProgressView view = progressOut == null ? null : new ProgressView(progressOut, System.console() != null);
                 Receipt receipt = watch.await(timeout, entry -> {
                     if (view != null) {

@@ -1,9 +1,6 @@
 package io.sluice.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -11,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.client.SluiceClient;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
 import io.sluice.schemas.SubmissionValidator;
 import io.sluice.schemas.ValidationLimits;
@@ -60,9 +58,9 @@ final class SubmitCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         byte[] bytes;
         try {
-            bytes = "-".equals(file) ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
-        } catch (IOException e) {
-            err.println("cannot read " + file + ": " + e.getMessage());
+            bytes = SubmissionInput.read(file, ValidationLimits.DEFAULTS);
+        } catch (SubmissionInput.InputException e) {
+            err.println(e.getMessage());
             return Exit.INVALID;
         }
         ValidationResult result = new SubmissionValidator(ValidationLimits.DEFAULTS).validate(bytes);
@@ -106,6 +104,7 @@ final class SubmitCommand implements Callable<Integer> {
         } else {
             ReceiptPrinter.print(receipt, out, leaves);
         }
-        return Exit.OK;
+        // This submission itself was refused (its run id was taken, say): not the outcome of a run.
+        return receipt.status() == Status.REJECTED ? Exit.INVALID : Exit.OK;
     }
 }

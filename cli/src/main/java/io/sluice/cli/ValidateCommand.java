@@ -1,9 +1,6 @@
 package io.sluice.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import io.sluice.schemas.SubmissionValidator;
@@ -21,25 +18,26 @@ final class ValidateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "Submission JSON")
-    Path file;
+    @Parameters(index = "0", paramLabel = "FILE", description = "Submission JSON, or - for standard input")
+    String file;
 
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            err.println("cannot read " + file + ": " + e.getMessage());
+            bytes = SubmissionInput.read(file, ValidationLimits.DEFAULTS);
+        } catch (SubmissionInput.InputException e) {
+            err.println(e.getMessage());
             return Exit.INVALID;
         }
         ValidationResult result = new SubmissionValidator(ValidationLimits.DEFAULTS).validate(bytes);
+        String name = SubmissionInput.label(file);
         if (result.isValid()) {
-            spec.commandLine().getOut().println(file + ": valid submission");
+            spec.commandLine().getOut().println(name + ": valid submission");
             return Exit.OK;
         }
-        err.println(file + ": invalid submission");
+        err.println(name + ": invalid submission");
         result.errors().forEach(e -> err.println("  " + e));
         return Exit.INVALID;
     }

@@ -109,4 +109,38 @@ class ValidateCommandTest {
         assertThat(run.exitCode()).as(run::toString).isEqualTo(Exit.INVALID);
         assertThat(run.err()).startsWith("cannot read " + missing + ": ");
     }
+
+    @Test
+    void shouldRefuseAnEndlessInputByItsSizeInsteadOfReadingItAll() {
+        // given: /dev/zero once ran the JVM out of heap
+        Path endless = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(endless), "/dev/zero exists");
+
+        // when
+        CliRun run = sluice("validate", endless.toString());
+
+        // then
+        assertThat(run.exitCode()).as(run::toString).isEqualTo(Exit.INVALID);
+        assertThat(run.err().trim()).isEqualTo("/dev/zero: more than 1048576 bytes; a submission may have at most 1048576");
+    }
+
+    @Test
+    void shouldReadStandardInputForADash() throws IOException {
+        // given
+        byte[] minimal = Files.readAllBytes(Examples.copy("submission.minimal.json", dir));
+        java.io.InputStream stdin = System.in;
+
+        // when
+        CliRun run;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(minimal));
+            run = sluice("validate", "-");
+        } finally {
+            System.setIn(stdin);
+        }
+
+        // then
+        assertThat(run.exitCode()).as(run::toString).isEqualTo(Exit.OK);
+        assertThat(run.out().trim()).isEqualTo("standard input: valid submission");
+    }
 }

@@ -7,29 +7,41 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-import io.sluice.schemas.Json;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Source;
 import io.sluice.schemas.Topics;
+import io.sluice.schemas.WireFormatException;
+import io.sluice.schemas.WireRecords;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Follows one run: its ledger entries as the coordinator commits them, and its receipt on the results topic.
  *
- * <p>It reads only the partitions that hold the run (ledger and results are partitioned by run id) from
- * their current end, with {@code read_committed}, so it sees exactly what the coordinator committed. Not
- * thread-safe: one thread polls it.
+ * <p>It reads only the partitions that hold the run (ledger and results are partitioned by run id) from their
+ * current end, with {@code read_committed}, so it sees exactly what the coordinator committed. Once told which
+ * submission it waits for ({@link #expect}), it takes only that submission's outcome: the receipt of the run it
+ * started (which names the submission's source), or its rejection (keyed by that source) — never the receipt of
+ * another submission of the same run id. A record it cannot read (not a ledger entry or receipt) is skipped with a
+ * warning; it does not end the watch.
+ *
+ * <p>Not thread-safe: one thread polls it.
  */
 public final class RunWatch implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RunWatch.class);
 
     private final String runId;
     private final String keyPrefix;
     private final KafkaConsumer<String, byte[]> consumer;
+    private Source expected;
     private Receipt receipt;
 
     RunWatch(String bootstrapServers, Map<String, String> clientProperties, String runId) {
@@ -55,26 +67,50 @@ public final class RunWatch implements AutoCloseable {
     }
 
     /**
+     * Waits for the outcome of this submission only: its run's receipt, or its rejection. Without it, the watch takes
+     * the first receipt of the run id.
+     */
+    public RunWatch expect(Submitted submitted) {
+        if (!submitted.runId().equals(runId)) {
+            throw new IllegalArgumentException("submission of run " + submitted.runId() + " given to the watch of " + runId);
+        }
+        this.expected = submitted.source();
+        return this;
+    }
+
+    /**
      * Polls once: hands every new ledger entry of the run to {@code onEntry} and returns the receipt once
-     * it has arrived.
+     * it has arrived — for a submission that was refused, its {@code rejected} receipt.
      */
     public Optional<Receipt> poll(Duration timeout, Consumer<LedgerEntry> onEntry) {
         if (receipt != null) {
             return Optional.of(receipt);
         }
         for (ConsumerRecord<String, byte[]> record : consumer.poll(timeout)) {
-            if (record.value() == null) {
+            if (record.value() == null || record.key() == null) {
                 continue;
             }
-            if (Topics.LEDGER.equals(record.topic())) {
-                if (record.key() != null && record.key().startsWith(keyPrefix)) {
-                    onEntry.accept(Json.read(record.value(), LedgerEntry.class));
+            try {
+                if (Topics.LEDGER.equals(record.topic())) {
+                    if (record.key().startsWith(keyPrefix)) {
+                        onEntry.accept(WireRecords.decode(record.value(), LedgerEntry.class));
+                    }
+                } else if (receipt == null && isOurs(record.key())) {
+                    Receipt r = WireRecords.decode(record.value(), Receipt.class);
+                    if (expected == null || r.source() == null || expected.equals(r.source())) {
+                        receipt = r;
+                    }
                 }
-            } else if (runId.equals(record.key())) {
-                receipt = Json.read(record.value(), Receipt.class);
+            } catch (WireFormatException e) {
+                log.warn("run {}: record {}-{}@{} skipped: {}", runId, record.topic(), record.partition(), record.offset(),
+                        e.getMessage());
             }
         }
         return Optional.ofNullable(receipt);
+    }
+
+    private boolean isOurs(String key) {
+        return runId.equals(key) || (expected != null && Topics.rejectionKey(expected).equals(key));
     }
 
     /**

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.sluice.schemas.Json;
+import io.sluice.schemas.Source;
 import io.sluice.schemas.Submission;
 import io.sluice.schemas.SubmissionValidator;
 import io.sluice.schemas.Topics;
@@ -18,6 +19,7 @@ import io.sluice.schemas.SubmissionRejectedException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -64,7 +66,7 @@ public final class SluiceClient implements AutoCloseable {
      *
      * @throws SubmissionRejectedException with every validation error when the JSON is not a valid submission
      */
-    public Submission submit(byte[] json) {
+    public Submitted submit(byte[] json) {
         ValidationResult result = validator.validate(json);
         if (!result.isValid()) {
             throw new SubmissionRejectedException(result.errors());
@@ -72,8 +74,11 @@ public final class SluiceClient implements AutoCloseable {
         return submit(result.submission());
     }
 
-    /** Writes a submission (assigning a run id when it has none) and returns what was written. */
-    public Submission submit(Submission submission) {
+    /**
+     * Writes a submission (assigning a run id when it has none) and returns what was written and where; hand the
+     * latter to {@link RunWatch#expect} to wait for the outcome of exactly this submission.
+     */
+    public Submitted submit(Submission submission) {
         Submission withId = submission.runId() == null ? submission.withRunId(newRunId()) : submission;
         byte[] bytes = Json.write(withId);
         ValidationResult result = validator.validate(bytes);
@@ -81,9 +86,9 @@ public final class SluiceClient implements AutoCloseable {
             throw new SubmissionRejectedException(result.errors());
         }
         try {
-            producer.send(new ProducerRecord<>(Topics.SUBMISSIONS, withId.runId(), bytes))
+            RecordMetadata written = producer.send(new ProducerRecord<>(Topics.SUBMISSIONS, withId.runId(), bytes))
                     .get(DEFAULT_SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return withId;
+            return new Submitted(withId, new Source(written.partition(), written.offset()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while submitting run " + withId.runId(), e);

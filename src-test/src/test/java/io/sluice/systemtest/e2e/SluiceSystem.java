@@ -35,13 +35,16 @@ public final class SluiceSystem implements AutoCloseable {
 
     private final KafkaCluster kafka;
     private final RunTopics topics;
-    private final Coordinator coordinator;
+    private final SimpleMeterRegistry registry;
+    private final ExecutorRegistry executors = ExecutorRegistry.discover().with(new ConcurrencyProbeExecutor());
+    private Coordinator coordinator;
     private final List<Worker> workers = new ArrayList<>();
 
-    private SluiceSystem(KafkaCluster kafka, Coordinator coordinator) {
+    private SluiceSystem(KafkaCluster kafka, Coordinator coordinator, SimpleMeterRegistry registry) {
         this.kafka = kafka;
         this.topics = new RunTopics(kafka.bootstrapServers());
         this.coordinator = coordinator;
+        this.registry = registry;
     }
 
     static SluiceSystem start(KafkaCluster kafka) {
@@ -53,18 +56,45 @@ public final class SluiceSystem implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        Coordinator coordinator = new Coordinator(CoordinatorConfig.of(kafka.bootstrapServers(), "it-" + kafka.uniqueRunId("c")), registry);
-        coordinator.start();
-        SluiceSystem system = new SluiceSystem(kafka, coordinator);
-        ExecutorRegistry executors = ExecutorRegistry.discover().with(new ConcurrencyProbeExecutor());
+        SluiceSystem system = new SluiceSystem(kafka, newCoordinator(kafka, registry), registry);
         for (int i = 1; i <= WORKERS; i++) {
-            WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers(), "it-worker-" + i).withConcurrency(CONCURRENCY);
-            Worker worker = new Worker(config, executors, registry);
-            worker.start();
-            system.workers.add(worker);
+            system.addWorker("it-worker-" + i);
         }
         system.warmUp();
         return system;
+    }
+
+    private static Coordinator newCoordinator(KafkaCluster kafka, SimpleMeterRegistry registry) {
+        return new Coordinator(CoordinatorConfig.of(kafka.bootstrapServers(), "it-" + kafka.uniqueRunId("c")), registry).start();
+    }
+
+    /** Starts one more worker, part of this system from now on (closed with it). */
+    public Worker addWorker(String workerId) {
+        WorkerConfig config = WorkerConfig.of(kafka.bootstrapServers(), workerId).withConcurrency(CONCURRENCY);
+        Worker worker = new Worker(config, executors, registry);
+        worker.start();
+        workers.add(worker);
+        return worker;
+    }
+
+    /**
+     * Restarts the coordinator as an operator would roll it: a new one joins the group, then the old one leaves; the
+     * new one takes over every partition and restores its runs from the ledger.
+     */
+    public Coordinator replaceCoordinator() {
+        Coordinator next = newCoordinator(kafka, registry);
+        Coordinator old = coordinator;
+        coordinator = next;
+        old.close();
+        return next;
+    }
+
+    public Coordinator coordinator() {
+        return coordinator;
+    }
+
+    public List<Worker> workers() {
+        return List.copyOf(workers);
     }
 
     /**
@@ -97,7 +127,7 @@ public final class SluiceSystem implements AutoCloseable {
     public Receipt run(Submission submission, Duration timeout) {
         try (SluiceClient client = new SluiceClient(kafka.bootstrapServers(), Map.of());
              RunWatch watch = client.watch(submission.runId())) {
-            client.submit(submission);
+            watch.expect(client.submit(submission));
             return watch.await(timeout, e -> { });
         }
     }

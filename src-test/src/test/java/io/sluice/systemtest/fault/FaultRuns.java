@@ -94,7 +94,7 @@ final class FaultRuns {
     static Receipt run(String bootstrapServers, Submission submission, Duration timeout, Progress progress) {
         try (SluiceClient client = new SluiceClient(bootstrapServers, Map.of());
              RunWatch watch = client.watch(submission.runId())) {
-            client.submit(submission);
+            watch.expect(client.submit(submission));
             long deadline = System.nanoTime() + timeout.toNanos();
             long[] ended = {0};
             while (System.nanoTime() < deadline) {

@@ -123,7 +123,7 @@ class CoordinatorHandOverIT {
         String runId = runId("hand-over");
         try (SluiceClient client = new SluiceClient(broker.bootstrapServers(), Map.of());
              RunWatch watch = client.watch(runId)) {
-            client.submit(submission(runId));
+            watch.expect(client.submit(submission(runId)));
             await("ten leaves finished under coordinator a").atMost(Duration.ofSeconds(60))
                     .until(() -> usage(runId).stream().filter(UsageEvent::isFinal).count() >= 10);
 
@@ -149,7 +149,7 @@ class CoordinatorHandOverIT {
                 for (String id : ids) {
                     RunWatch watch = client.watch(id);
                     watches.add(watch);
-                    client.submit(submission(id));
+                    watch.expect(client.submit(submission(id)));
                 }
                 await("every run under way").atMost(Duration.ofSeconds(60)).until(() -> ids.stream()
                         .allMatch(id -> usage(id).stream().filter(UsageEvent::isFinal).count() >= 5));

@@ -51,7 +51,7 @@ public final class SimulatedExecutor implements LeafExecutor {
         try {
             script = Script.parse(ctx.input());
         } catch (IllegalArgumentException e) {
-            return Outcome.failed(null, e.getMessage());
+            return Outcome.failedPermanently(null, e.getMessage()); // another attempt would read the same input
         }
         Progress progress = new Progress();
         ctx.recordOutput(progress.toJson());
