@@ -22,9 +22,13 @@ import java.util.Objects;
  * @param maxDispatchPerCall most leaf attempts one call of the ledger dispatches; the rest follow in the next calls
  *                          (the ledger asks for one at once, see {@code RunLedger#nextDeadlineMs}), so that what one
  *                          input makes a coordinator publish in one transaction stays bounded; ≥ 1
+ * @param abandonGrace      how long an attempt may go without its final event past its deadline, or past the halt of a
+ *                          node above it, before the ledger gives it up for lost — so that a deadline ends a run
+ *                          whatever usage arrives; ≥ 0, whole milliseconds count
  */
 public record LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit, int maxAttempts,
-                           Duration baseBackoff, Duration maxBackoff, int runMaxParallel, int maxDispatchPerCall) {
+                           Duration baseBackoff, Duration maxBackoff, int runMaxParallel, int maxDispatchPerCall,
+                           Duration abandonGrace) {
 
     public static final double DEFAULT_ESTIMATE_MARGIN = 1.25;
     public static final double DEFAULT_MIN_USEFUL_FRACTION = 0.5;
@@ -34,6 +38,7 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
     public static final int DEFAULT_RUN_MAX_PARALLEL = 1000;
     public static final int DEFAULT_MAX_DISPATCH_PER_CALL = 1000;
+    public static final Duration DEFAULT_ABANDON_GRACE = Duration.ofSeconds(30);
 
     public LedgerConfig {
         if (!(estimateMargin >= 1.0) || Double.isInfinite(estimateMargin)) {
@@ -65,6 +70,17 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
         if (maxDispatchPerCall < 1) {
             throw new IllegalArgumentException("maxDispatchPerCall must be ≥ 1, got " + maxDispatchPerCall);
         }
+        Objects.requireNonNull(abandonGrace, "abandonGrace");
+        if (abandonGrace.isNegative() || abandonGrace.compareTo(Duration.ofDays(7)) > 0) {
+            throw new IllegalArgumentException("abandonGrace must be within [0, 7 days], got " + abandonGrace);
+        }
+    }
+
+    /** The given settings with the default grace for abandoned attempts. */
+    public LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit, int maxAttempts,
+                        Duration baseBackoff, Duration maxBackoff, int runMaxParallel, int maxDispatchPerCall) {
+        this(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff, runMaxParallel,
+                maxDispatchPerCall, DEFAULT_ABANDON_GRACE);
     }
 
     /** The given grant and retry settings with the default in-flight cap and dispatch chunk. */
@@ -76,12 +92,17 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
 
     public LedgerConfig withRunMaxParallel(int cap) {
         return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
-                cap, maxDispatchPerCall);
+                cap, maxDispatchPerCall, abandonGrace);
     }
 
     public LedgerConfig withMaxDispatchPerCall(int chunk) {
         return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
-                runMaxParallel, chunk);
+                runMaxParallel, chunk, abandonGrace);
+    }
+
+    public LedgerConfig withAbandonGrace(Duration grace) {
+        return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
+                runMaxParallel, maxDispatchPerCall, grace);
     }
 
     /** The given grant settings with the default retry settings. */

@@ -35,6 +35,8 @@ final class LiveLeaf {
     long lastSeq;
     /** The worker the current attempt's first event named; null before one arrived. Only its events are folded. */
     String workerId;
+    /** In flight: when the attempt is given up for lost without its final event; Long.MAX_VALUE for never. */
+    long abandonAtMs = Long.MAX_VALUE;
     long[] grant;
     /** What is left of the current attempt's grant per dimension ({@link Dim#UNLIMITED} where unlimited). */
     final long[] grantLeft = new long[Dim.COUNT];
@@ -75,6 +77,7 @@ final class LiveLeaf {
         attempt = number;
         lastSeq = 0;
         workerId = null;
+        abandonAtMs = Long.MAX_VALUE;
         grant = newGrant.clone();
         System.arraycopy(newGrant, 0, grantLeft, 0, Dim.COUNT);
         Arrays.fill(attemptSpent, 0);
@@ -269,10 +272,11 @@ final class LiveLeaf {
         String outcome = between ? lastOutcome : null;
         Boolean lost = between && lastWasLost ? Boolean.TRUE : null;
         Boolean isDue = between && due ? Boolean.TRUE : null;
-        if (lostHistory == null && fault == null && outcome == null && lost == null && isDue == null) {
+        Long abandon = !between && abandonAtMs != Long.MAX_VALUE ? abandonAtMs : null;
+        if (lostHistory == null && fault == null && outcome == null && lost == null && isDue == null && abandon == null) {
             return null;
         }
-        return LedgerEntry.Fold.ofLeaf(lostHistory, fault, outcome, lost, isDue);
+        return LedgerEntry.Fold.ofLeaf(lostHistory, fault, outcome, lost, isDue, abandon);
     }
 
     // ------------------------------------------------------------------------------------------------- restore
@@ -289,6 +293,9 @@ final class LiveLeaf {
         leaf.attempt = e.attempt();
         leaf.lastSeq = e.lastSeq();
         leaf.workerId = e.workerId();
+        if (e.fold() != null && e.fold().abandonAtMs() != null) {
+            leaf.abandonAtMs = e.fold().abandonAtMs();
+        }
         leaf.grant = grant;
         System.arraycopy(grantLeft, 0, leaf.grantLeft, 0, Dim.COUNT);
         System.arraycopy(attemptSpent, 0, leaf.attemptSpent, 0, Dim.COUNT);

@@ -84,6 +84,15 @@ import io.sluice.schemas.UsageEvent;
  * events of the lost attempt arriving later (its worker was only slow) are ignored as duplicates: they are within
  * the grant already charged. What a lost attempt reported is learned as a lower bound, like a cancelled one's.
  *
+ * <h2>Abandoned attempts: deadlines end a run whatever usage arrives</h2>
+ * An attempt in flight whose final event has not come {@link LedgerConfig#abandonGrace()} after its task's deadline, or
+ * after the halt of a node above it, is given up: it ends exactly as a lost notice would end it (strict mode charges
+ * its whole grant; it is retried if its parent is open and attempts are left, else ends with its halt's status or
+ * {@code failed}), with the reason "no final event from worker w within 30000 ms of its deadline or halt". Its
+ * events arriving later are ignored as late. So a run whose worker vanished, or whose events were forged or lost,
+ * still ends once a deadline on its path passes. The time is kept per attempt ({@code fold.abandon_at_ms} of its
+ * entry) and is part of {@link #nextDeadlineMs()}.
+ *
  * <h2>Retries</h2>
  * An attempt that ends {@code failed} or {@code lost} is tried again while the leaf has had fewer than its
  * {@code max_attempts} attempts ({@link LedgerConfig#maxAttempts()} when absent); so is one its worker reports
@@ -196,13 +205,23 @@ public final class RunLedger {
     private final long startedAtMs;
     private final RunTree tree;
     private final GroupNode root;
-    /** Attempts in flight, by leaf path. Only looked up, never iterated, so its order does not matter. */
+    /** Attempts in flight, by leaf path. Iterated only to be sorted, so its order does not matter. */
     private final Map<String, LiveLeaf> inFlight = new HashMap<>();
     /** Leaves between two attempts (backing off, or due and waiting for admission), by path; only looked up. */
     private final Map<String, LiveLeaf> betweenAttempts = new HashMap<>();
     /** Retries not due yet, earliest first (ties in document order); due ones move to their {@link LeafSpec}. */
     private final PriorityQueue<LiveLeaf> backingOff = new PriorityQueue<>(
             Comparator.comparingLong((LiveLeaf l) -> l.notBeforeMs).thenComparingInt(l -> l.ordinal));
+    /**
+     * Attempts in flight by when they are given up for lost, earliest first (ties in document order); an entry whose
+     * leaf is no longer in flight, or has another time since, is stale and skipped.
+     */
+    private final PriorityQueue<Abandon> abandoning = new PriorityQueue<>(
+            Comparator.comparingLong(Abandon::atMs).thenComparingInt(a -> a.leaf().ordinal));
+
+    private record Abandon(LiveLeaf leaf, long atMs) {
+    }
+
     /** One entry per finished leaf, by ordinal; only in runs of at most receiptLeafLimit leaves, else null. */
     private final LedgerEntry[] leafEntries;
     private final Outbox out = new Outbox();
@@ -345,7 +364,54 @@ public final class RunLedger {
         if (!root.terminal) {
             lastNowMs = nowMs;
             expireDeadlines(nowMs);
+            if (abandonExpired(nowMs)) {
+                dispatchPending = true; // slots and retries may have come free
+            }
         }
+    }
+
+    /** Sets when an attempt in flight is given up for lost, if that is earlier than it was. */
+    private void abandonBy(LiveLeaf leaf, long atMs) {
+        if (atMs < leaf.abandonAtMs) {
+            leaf.abandonAtMs = atMs;
+            abandoning.add(new Abandon(leaf, atMs));
+            out.changed(leaf);
+        }
+    }
+
+    /**
+     * Gives up for lost the attempts whose final event did not come by their time: each ends exactly as a lost notice
+     * from its worker would end it. True if any did.
+     */
+    private boolean abandonExpired(long nowMs) {
+        boolean any = false;
+        while (!abandoning.isEmpty() && abandoning.peek().atMs() <= nowMs) {
+            Abandon a = abandoning.poll();
+            LiveLeaf leaf = a.leaf();
+            if (inFlight.get(leaf.path) != leaf || leaf.abandonAtMs != a.atMs()) {
+                continue; // stale
+            }
+            String error = "no final event" + (leaf.workerId == null ? "" : " from worker " + leaf.workerId) + " within "
+                    + config.abandonGrace().toMillis() + " ms of its deadline or halt";
+            leaf.updatedAtMs = nowMs;
+            out.changed(leaf);
+            end(leaf, new UsageEvent(runId, leaf.path, leaf.attempt, null, LOST_SEQ, 0, 0, 0, true, Status.LOST, error,
+                    null, nowMs), nowMs);
+            any = true;
+        }
+        return any;
+    }
+
+    /** The time the earliest attempt in flight is given up for lost, or Long.MAX_VALUE. */
+    private long nextAbandonMs() {
+        while (!abandoning.isEmpty()) {
+            Abandon a = abandoning.peek();
+            if (inFlight.get(a.leaf().path) == a.leaf() && a.leaf().abandonAtMs == a.atMs()) {
+                return a.atMs();
+            }
+            abandoning.poll();
+        }
+        return Long.MAX_VALUE;
     }
 
     /** What screening decided about a usage event: fold it, ignore it as a duplicate, or refuse it and why. */
@@ -502,6 +568,11 @@ public final class RunLedger {
         LiveLeaf retry = backingOff.peek();
         if (retry != null) {
             next = Math.min(next, retry.notBeforeMs);
+            any = true;
+        }
+        long abandon = nextAbandonMs();
+        if (abandon != Long.MAX_VALUE) {
+            next = Math.min(next, abandon);
             any = true;
         }
         return any ? OptionalLong.of(next) : OptionalLong.empty();
@@ -702,6 +773,9 @@ public final class RunLedger {
         Long cap = spec.parent.pathDeadlineMs;
         if (cap != null) {
             deadline = deadline == null ? cap : Math.min(deadline, cap);
+        }
+        if (deadline != null) {
+            abandonBy(leaf, Dim.saturatedAdd(deadline, config.abandonGrace().toMillis()));
         }
         out.tasks.add(new LeafTask(runId, leaf.path, leaf.attempt, leaf.grantRecord(), deadline, spec.leaf.executor(),
                 spec.leaf.input(), nowMs));
@@ -990,6 +1064,21 @@ public final class RunLedger {
                 cancelRetry(l, cancelled, nowMs);
             }
         }
+        // Its attempts in flight are told to stop; one whose final event does not follow within the grace is lost.
+        // (inFlight is a hash map: the leaves below are taken in document order, so that the decisions are the same
+        // whatever order they went in flight in — as in a ledger restored from entries.)
+        long giveUp = Dim.saturatedAdd(nowMs, config.abandonGrace().toMillis());
+        List<LiveLeaf> stopping = new ArrayList<>();
+        for (LiveLeaf live : inFlight.values()) {
+            int gi = live.spec.parent.index;
+            if (gi >= node.index && gi < end) {
+                stopping.add(live);
+            }
+        }
+        stopping.sort(Comparator.comparingInt(l -> l.ordinal));
+        for (LiveLeaf live : stopping) {
+            abandonBy(live, giveUp);
+        }
         out.changed(node, nowMs);
         out.halts.add(new Halt(runId, node.path, cause.haltStatus(), cause.nodeStatus(), node.reason(), nowMs));
         for (int gi = end - 1; gi >= node.index; gi--) {
@@ -1117,6 +1206,9 @@ public final class RunLedger {
 
     void adoptInFlight(LiveLeaf leaf) {
         inFlight.put(leaf.path, leaf);
+        if (leaf.abandonAtMs != Long.MAX_VALUE) {
+            abandoning.add(new Abandon(leaf, leaf.abandonAtMs));
+        }
     }
 
     void adoptBetweenAttempts(LiveLeaf leaf) {

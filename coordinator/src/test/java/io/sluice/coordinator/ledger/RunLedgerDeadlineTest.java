@@ -48,7 +48,8 @@ class RunLedgerDeadlineTest {
         });
         assertThat(d.entry("w").leaves()).isEqualTo(Map.of(Status.RUNNING, 1L, Status.CANCELLED, 2L));
         assertThat(d.ledger.isTerminal()).isFalse();
-        assertThat(d.ledger.nextDeadlineMs()).isEmpty();
+        // the in-flight attempt's final event is due within the grace, or the attempt is given up
+        assertThat(d.ledger.nextDeadlineMs()).isEqualTo(OptionalLong.of(6000 + LedgerConfig.DEFAULT_ABANDON_GRACE.toMillis()));
 
         // when: the worker stops it and reports its spend
         d.usage("w/l[0]", 7, 0, 1);
@@ -141,5 +142,69 @@ class RunLedgerDeadlineTest {
         assertThat(later.isEmpty()).isTrue();
         assertThat(d.entry("w/b").status()).isEqualTo(Status.BUDGET_EXCEEDED);
         assertThat(d.ledger.isTerminal()).isTrue();
+    }
+
+    private static final long GRACE = LedgerConfig.DEFAULT_ABANDON_GRACE.toMillis();
+
+    @Test
+    void shouldEndARunAtItsDeadlineEvenWhenItsWorkerNeverReportsAgain() {
+        // given: a 5 s workflow with 400 tokens; its one attempt's worker falls silent (once: running forever)
+        Driver d = Driver.of(strict(workflow("w", budget(400L, null, null, null, 5000L, null), repeated("l", NONE, 1))));
+        d.begin();
+        d.usage("w/l", 30, 0, 1);
+        d.tick(6000);
+        assertThat(d.ledger.isTerminal()).isFalse();
+
+        // when: the grace after the halt passes with no final event
+        assertThat(d.tick(6000 + GRACE - 1).isEmpty()).isTrue();
+        Decisions last = d.tick(6000 + GRACE);
+
+        // then: the attempt is given up as lost — charged its whole grant — and the run ends as its deadline says
+        assertThat(last.receipt()).isNotNull();
+        assertThat(last.receipt().status()).isEqualTo(Status.TIMED_OUT);
+        assertThat(d.entry("w/l").status()).isEqualTo(Status.TIMED_OUT);
+        assertThat(d.entry("w/l").reason()).contains("attempt 1 lost (worker died): charged its whole grant 400 tokens "
+                + "(reported 30)");
+        assertThat(d.entry("w").spent().totalTokens()).isEqualTo(400);
+        assertThat(d.entry("w").reserved().tokens()).isZero();
+        assertThat(d.ledger.nextDeadlineMs()).isEmpty();
+    }
+
+    @Test
+    void shouldGiveUpASilentAttemptAfterItsOwnDeadlineAndRetryIt() {
+        // given: a leaf with a 1 s timeout per attempt, two attempts, no deadline above it
+        Driver d = Driver.of(strict(workflow("w", NONE, 10L,
+                new io.sluice.schemas.Leaf("l", budget(null, null, null, null, 1000L, null), "simulated", null, 1, 2))));
+        d.begin();
+        LeafTask first = d.task("w/l");
+        assertThat(first.deadlineMs()).isEqualTo(Driver.START + 1000);
+
+        // when: nothing comes from its worker until its deadline plus the grace
+        Decisions given = d.tick(first.deadlineMs() + GRACE);
+
+        // then: lost, charged its grant, and retried after the backoff
+        assertThat(given.tasks()).isEmpty();
+        assertThat(d.entry("w/l").status()).isEqualTo(Status.PENDING);
+        assertThat(d.entry("w/l").reason()).startsWith("attempt 1 lost (worker died): charged its whole grant 10 tokens");
+        long retryAt = d.ledger.nextDeadlineMs().getAsLong();
+        d.running.remove("w/l"); // the driver's own book: the ledger, not a final event, ended that attempt
+        assertThat(d.tick(retryAt).tasks()).singleElement().satisfies(t -> assertThat(t.attempt()).isEqualTo(2));
+    }
+
+    @Test
+    void shouldRestoreWhenASilentAttemptIsGivenUp() {
+        // given: halted at its deadline, its attempt in flight; another coordinator takes the run over
+        Driver d = Driver.of(strict(workflow("w", budget(400L, null, null, null, 5000L, null), repeated("l", NONE, 1))));
+        d.begin();
+        d.tick(6000);
+        Driver other = d.takeOver();
+
+        // when
+        Decisions original = d.tick(6000 + GRACE);
+        Decisions restored = other.tick(6000 + GRACE);
+
+        // then
+        assertThat(restored).isEqualTo(original);
+        assertThat(restored.receipt().status()).isEqualTo(Status.TIMED_OUT);
     }
 }

@@ -417,7 +417,7 @@ class RunLedgerRetryTest {
         assertThat(d.entry("w/a").status()).isEqualTo(Status.CANCELLED);
         assertThat(d.entry("w/a").reason()).isEqualTo("halted: w max_tokens exhausted; attempt 1 failed (worker: boom)");
         assertThat(d.entry("w/a").spent().totalTokens()).isEqualTo(10);
-        assertThat(d.ledger.nextDeadlineMs()).isEmpty();
+        assertThat(d.ledger.nextDeadlineMs()).isEqualTo(OptionalLong.of(d.now + LedgerConfig.DEFAULT_ABANDON_GRACE.toMillis()));
 
         // when
         Decisions last = d.fail("w/b", Status.CANCELLED, "stopped");
