@@ -21,15 +21,19 @@ import io.sluice.schemas.ValidationLimits;
  * @param clientProperties    extra Kafka client properties (security settings, for example), applied to every client
  * @param maxTransactionBytes a transaction is committed once what it publishes passes this (roughly, in bytes of
  *                            keys and values); at least {@value #MIN_TRANSACTION_BYTES}
+ * @param finishedRunRetention how long a finished run's ledger entries stay queryable; then they are deleted
+ *                            (tombstoned) and its run record keeps only its id, so that a take-over reads little more
+ *                            than the runs in flight however long the coordinators run. Zero retires at once
  */
 public record CoordinatorConfig(String bootstrapServers, String groupId, String instanceId, Duration pollTimeout,
                                 LedgerConfig ledger, ValidationLimits limits, Map<String, String> clientProperties,
-                                long maxTransactionBytes) {
+                                long maxTransactionBytes, Duration finishedRunRetention) {
 
     public static final String DEFAULT_GROUP_ID = "sluice-coordinator";
     public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(50);
     public static final long DEFAULT_MAX_TRANSACTION_BYTES = 4L * 1024 * 1024;
     static final long MIN_TRANSACTION_BYTES = 64 * 1024;
+    public static final Duration DEFAULT_FINISHED_RUN_RETENTION = Duration.ofHours(1);
 
     public CoordinatorConfig {
         requireText("bootstrapServers", bootstrapServers);
@@ -46,32 +50,42 @@ public record CoordinatorConfig(String bootstrapServers, String groupId, String 
             throw new IllegalArgumentException("maxTransactionBytes: must be ≥ " + MIN_TRANSACTION_BYTES + ", got "
                     + maxTransactionBytes);
         }
+        Objects.requireNonNull(finishedRunRetention, "finishedRunRetention");
+        if (finishedRunRetention.isNegative() || finishedRunRetention.compareTo(Duration.ofDays(3650)) > 0) {
+            throw new IllegalArgumentException("finishedRunRetention: must be within [0, 3650 days], got " + finishedRunRetention);
+        }
     }
 
     /** Defaults for everything but the bootstrap servers and the instance id. */
     public static CoordinatorConfig of(String bootstrapServers, String instanceId) {
         return new CoordinatorConfig(bootstrapServers, DEFAULT_GROUP_ID, instanceId, DEFAULT_POLL_TIMEOUT,
-                LedgerConfig.defaults(), ValidationLimits.DEFAULTS, Map.of(), DEFAULT_MAX_TRANSACTION_BYTES);
+                LedgerConfig.defaults(), ValidationLimits.DEFAULTS, Map.of(), DEFAULT_MAX_TRANSACTION_BYTES,
+                DEFAULT_FINISHED_RUN_RETENTION);
     }
 
     public CoordinatorConfig withGroupId(String id) {
         return new CoordinatorConfig(bootstrapServers, id, instanceId, pollTimeout, ledger, limits, clientProperties,
-                maxTransactionBytes);
+                maxTransactionBytes, finishedRunRetention);
     }
 
     public CoordinatorConfig withLedger(LedgerConfig l) {
         return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, l, limits, clientProperties,
-                maxTransactionBytes);
+                maxTransactionBytes, finishedRunRetention);
     }
 
     public CoordinatorConfig withClientProperties(Map<String, String> props) {
         return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, ledger, limits, props,
-                maxTransactionBytes);
+                maxTransactionBytes, finishedRunRetention);
     }
 
     public CoordinatorConfig withMaxTransactionBytes(long bytes) {
         return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, ledger, limits, clientProperties,
-                bytes);
+                bytes, finishedRunRetention);
+    }
+
+    public CoordinatorConfig withFinishedRunRetention(Duration retention) {
+        return new CoordinatorConfig(bootstrapServers, groupId, instanceId, pollTimeout, ledger, limits, clientProperties,
+                maxTransactionBytes, retention);
     }
 
     private static void requireText(String field, String value) {

@@ -1,12 +1,14 @@
 package io.sluice.coordinator;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -41,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * also after it is retired, since a retired run's record keeps its id on {@link Topics#RUNS} forever; a coordinator
  * taking a partition over learns the taken ids from there.
  *
+ * <p><b>Finished runs are retired.</b> {@link CoordinatorConfig#finishedRunRetention()} after a run finished, its
+ * ledger and control keys are tombstoned and its run record replaced by a retired one ({@link RunRetirement}), a
+ * bounded number of keys per transaction; the receipt stays on the results topic for that topic's retention. So the
+ * compacted topics a take-over reads hold little more than the runs in flight.
+ *
  * <p>Not thread-safe: the loop's thread owns it. The gauges read {@link #activeCount()} and {@link #reservedTokens()},
  * which are published for them.
  */
@@ -56,6 +63,9 @@ final class RunRegistry {
     private final Map<Integer, Set<String>> finished = new HashMap<>();
     /** Runs restored since the last tick: ticked once, to act on the time that passed. */
     private final List<ActiveRun> restored = new ArrayList<>();
+    /** Finished runs to retire, the earliest due first. */
+    private final PriorityQueue<RunRetirement> retiring = new PriorityQueue<>(
+            Comparator.comparingLong((RunRetirement r) -> r.dueAtMs).thenComparing(r -> r.runId));
     private volatile int activeCount;
     private volatile long reservedTokens;
 
@@ -155,14 +165,40 @@ final class RunRegistry {
                 fold(run, () -> run.ledger().onTick(now), "ticking the run", null, now, batch);
             }
         }
+        retire(now, batch);
     }
 
-    /** The earliest time a run needs a tick; Long.MAX_VALUE when none does. */
+    /** Retires the finished runs that are due, as far as the transaction's size allows; the rest in the next one. */
+    private void retire(long now, Batch batch) {
+        while (!retiring.isEmpty() && retiring.peek().dueAtMs <= now) {
+            RunRetirement r = retiring.peek();
+            while (true) {
+                if (batch.bytes() >= config.maxTransactionBytes()) {
+                    return;
+                }
+                RunRetirement.Key key = r.next();
+                if (key == null) {
+                    break;
+                }
+                String k = Topics.ledgerKey(r.runId, key.path());
+                batch.add(new ProducerRecord<>(Topics.LEDGER, publisher.partitionOf(Topics.LEDGER, r.runId), k, null));
+                if (key.group()) {
+                    batch.add(new ProducerRecord<>(Topics.CONTROL, publisher.partitionOf(Topics.CONTROL, r.runId), k, null));
+                }
+            }
+            batch.add(new ProducerRecord<>(Topics.RUNS, publisher.partitionOf(Topics.RUNS, r.runId), r.runId,
+                    Json.write(RunRecord.retired(r.runId, r.startedAtMs, now))));
+            retiring.poll();
+            log.debug("run {} retired: its ledger and halts deleted, its id kept", r.runId);
+        }
+    }
+
+    /** The earliest time a run needs a tick (or a finished run its retirement); Long.MAX_VALUE when none does. */
     long nextWakeUpMs() {
         if (!restored.isEmpty()) {
             return Long.MIN_VALUE;
         }
-        long next = Long.MAX_VALUE;
+        long next = retiring.isEmpty() ? Long.MAX_VALUE : retiring.peek().dueAtMs;
         for (ActiveRun run : active.values()) {
             var d = run.ledger().nextDeadlineMs();
             if (d.isPresent()) {
@@ -179,7 +215,13 @@ final class RunRegistry {
      */
     void adopt(RunRecovery.PartitionState state, long now, Batch batch) {
         Set<String> ids = finished.computeIfAbsent(state.partition(), p -> new HashSet<>());
-        state.finished().forEach(r -> ids.add(r.runId()));
+        for (RunRecord r : state.finished()) {
+            ids.add(r.runId());
+            if (!r.isRetired()) {
+                retiring.add(new RunRetirement(r.runId(), state.partition(), r.startedAtMs(),
+                        r.updatedAtMs() + config.finishedRunRetention().toMillis(), r.submission()));
+            }
+        }
         for (RunRecovery.Unreadable u : state.unreadable()) {
             log.warn("unreadable record {} skipped in recovery: {}", coordinates(u.record()), u.reason());
             deadLetter(batch, Rejection.of(u.record(), u.runId(), u.kind(), List.of(u.reason()), now));
@@ -217,6 +259,7 @@ final class RunRegistry {
         }
         restored.removeIf(r -> r.partition() == partition);
         finished.remove(partition);
+        retiring.removeIf(r -> r.partition == partition);
         publishGauges();
     }
 
@@ -224,6 +267,7 @@ final class RunRegistry {
         active.clear();
         restored.clear();
         finished.clear();
+        retiring.clear();
         publishGauges();
     }
 
@@ -291,6 +335,8 @@ final class RunRegistry {
         active.remove(runId);
         restored.removeIf(r -> r.runId().equals(runId));
         finished.computeIfAbsent(run.partition(), p -> new HashSet<>()).add(runId);
+        retiring.add(new RunRetirement(runId, run.partition(), run.startedAtMs(),
+                now + config.finishedRunRetention().toMillis(), run.submission()));
         metrics.runs(receipt.status()).increment();
         log.info("run {} finished: {} ({}); spent {}", runId, receipt.status().wire(), receipt.reason(),
                 receipt.nodes().isEmpty() ? Usage.ZERO : receipt.nodes().get(0).spent());

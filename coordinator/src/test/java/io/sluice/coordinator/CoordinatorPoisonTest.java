@@ -329,4 +329,37 @@ class CoordinatorPoisonTest {
         assertThat(loop.registry.find("sluice.coordinator.halts").tag("cause", "budget_exceeded").counter()).isNotNull();
         assertThat(loop.registry.find("sluice.coordinator.runs").tag("status", "timed_out").counter()).isNotNull();
     }
+
+    @Test
+    void shouldRetireAFinishedRunOnceItsRetentionPassed() {
+        // given: retention zero, a run of one branch with two copies of a leaf
+        loop = new LoopHarness(CoordinatorConfig.of("unused:9092", "test").withFinishedRunRetention(Duration.ZERO)).start();
+        loop.deliver(Topics.SUBMISSIONS, "retiree", """
+                {"run_id": "retiree", "workflow": {"id": "w", "leaf_max_tokens": 10, "nodes": [{"kind": "branch", "id": "b",
+                 "nodes": [{"kind": "leaf", "id": "l", "executor": "simulated", "repeat": 2}]}]}}""");
+        await().atMost(WAIT).until(() -> tasksOf("retiree").size() == 2);
+
+        // when: it finishes
+        for (String path : List.of("w/b/l[0]", "w/b/l[1]")) {
+            loop.deliver(Topics.USAGE, "retiree", Json.writeString(new UsageEvent("retiree", path, 1, "wk", 1, 0, 0, 0, true,
+                    Status.SUCCEEDED, null, null, 0)));
+        }
+
+        // then: its receipt, then tombstones for every ledger key and every halt key it can have, and a retired record
+        await().atMost(WAIT).until(() -> loop.sent(Topics.RUNS, RunRecord.class).stream().anyMatch(RunRecord::isRetired));
+        assertThat(results("retiree")).hasSize(1);
+        assertThat(loop.sent(Topics.LEDGER).stream().filter(r -> r.value() == null).map(ProducerRecord::key))
+                .containsExactly("retiree|w", "retiree|w/b", "retiree|w/b/l[0]", "retiree|w/b/l[1]");
+        assertThat(loop.sent(Topics.CONTROL).stream().filter(r -> r.value() == null).map(ProducerRecord::key))
+                .containsExactly("retiree|w", "retiree|w/b");
+        RunRecord retired = loop.sent(Topics.RUNS, RunRecord.class).stream().reduce((a, b) -> b).orElseThrow();
+        assertThat(retired.runId()).isEqualTo("retiree");
+        assertThat(retired.submission()).isNull();
+        assertThat(retired.finished()).isTrue();
+
+        // and its id stays taken
+        loop.deliver(Topics.SUBMISSIONS, "retiree", submissionJson("retiree"));
+        await().atMost(WAIT).until(() -> !deadLetters().isEmpty());
+        assertThat(deadLetters().get(0).errors()).containsExactly("run_id: a run with id 'retiree' was already submitted");
+    }
 }
