@@ -116,7 +116,7 @@ class WorkerSystemTest {
         config = WorkerConfig.of(broker.bootstrapServers(), "w1")
                 .withGroupId("sluice-workers-system-test")
                 .withConcurrency(CONCURRENCY)
-                .withLockDuration(Duration.ofSeconds(2))
+                .withLockDuration(Duration.ofSeconds(4))
                 .withPollTimeout(Duration.ofMillis(200))
                 .withShutdownTimeout(Duration.ofMillis(500));
         Worker.configureShareGroup(admin, config, Duration.ofSeconds(10));
@@ -215,12 +215,12 @@ class WorkerSystemTest {
     @Test
     @Order(1)
     void shouldExecuteEveryTaskExactlyOnceWithoutASlowLeafBlockingShortOnes() throws Exception {
-        // given: two slow leaves (longer than the 2 s lock) in front of 38 short ones
+        // given: two slow leaves (longer than the 4 s lock) in front of 38 short ones
         String run = newRun("fan");
         List<String> slow = List.of("wf/slow-0", "wf/slow-1");
         long firstSentMs = System.currentTimeMillis();
-        send(task(run, slow.get(0), script(turn(10, 10, 3000))), 0);
-        send(task(run, slow.get(1), script(turn(10, 10, 3000))), 1);
+        send(task(run, slow.get(0), script(turn(10, 10, 5000))), 0);
+        send(task(run, slow.get(1), script(turn(10, 10, 5000))), 1);
         for (int i = 0; i < 38; i++) {
             send(task(run, "wf/short-" + i, script(turn(100, 50, 5), turn(200, 20 + i, 5))), i % 6);
         }
