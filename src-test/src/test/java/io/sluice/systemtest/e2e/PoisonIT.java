@@ -104,7 +104,15 @@ class PoisonIT {
         Coordinator restarted = sluice.replaceCoordinator();
         // a new worker reads the control topic from its beginning, probes included, and starts
         Worker newcomer = sluice.addWorker(sluice.kafka().uniqueRunId("it-worker-new"));
+        try {
+            checkEverythingStillWorks(liveReceipt, restarted, newcomer, probes);
+        } finally {
+            sluice.removeWorker(newcomer); // the tests after this one count the system's usual workers
+        }
+    }
 
+    private void checkEverythingStillWorks(CompletableFuture<Receipt> liveReceipt, Coordinator restarted, Worker newcomer,
+                                           List<Probe> probes) throws Exception {
         // then: the live run ends as it would have, its watcher unbothered by the probes on its partitions
         Receipt receipt = liveReceipt.get(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         assertThat(receipt.status()).as(receipt.reason()).isEqualTo(Status.SUCCEEDED);

@@ -77,6 +77,12 @@ public final class SluiceSystem implements AutoCloseable {
         return worker;
     }
 
+    /** Stops and drops a worker added by a test, so that the system has its usual shape for the tests after it. */
+    public void removeWorker(Worker worker) {
+        workers.remove(worker);
+        worker.close();
+    }
+
     /**
      * Restarts the coordinator as an operator would roll it: a new one joins the group, then the old one leaves; the
      * new one takes over every partition and restores its runs from the ledger.
