@@ -136,6 +136,8 @@ public final class Coordinator implements AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
+        // An iteration folds as many events as one transaction carries (it commits at maxTransactionBytes anyway).
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
         // One member gets the same partition number of submissions and usage (the runs it owns), and a change of
         // membership moves only the numbers that must move, cooperatively: see RunPartitionAssignor.
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");

@@ -87,13 +87,11 @@ final class RunRegistry {
         }
 
         Usage spent() {
-            LedgerEntry root = ledger.entry(rootPath());
-            return root == null || root.spent() == null ? Usage.ZERO : root.spent();
+            return ledger.spent();
         }
 
         long reservedTokens() {
-            LedgerEntry root = ledger.entry(rootPath());
-            return root == null || root.reserved() == null ? 0 : root.reserved().tokens();
+            return ledger.reservedTokens();
         }
     }
 

@@ -582,6 +582,16 @@ public final class RunLedger {
         return root.terminal;
     }
 
+    /** What the run has spent so far (its workflow's spend), without building an entry. */
+    public Usage spent() {
+        return Dim.usage(root.spent);
+    }
+
+    /** Tokens reserved now by the grants of attempts in flight (its workflow's reservation). */
+    public long reservedTokens() {
+        return root.reserved[Dim.TOKENS.ordinal()];
+    }
+
     /** The workflow's status: pending, running, then terminal. */
     public Status status() {
         return root.status();
