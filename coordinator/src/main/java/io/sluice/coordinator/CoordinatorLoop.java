@@ -15,6 +15,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.SubmissionValidator;
 import io.sluice.schemas.Topics;
@@ -66,6 +67,8 @@ final class CoordinatorLoop implements Runnable {
     private static final int MAX_PUBLISH_FAILURES = 10;
     private static final Duration COMMITTED_TIMEOUT = Duration.ofSeconds(30);
     private static final long MAX_BACKOFF_MS = 5_000;
+    /** The input topics: partition p of each is about the runs of partition p. */
+    static final List<String> INPUTS = List.of(Topics.SUBMISSIONS, Topics.USAGE, Topics.HEARTBEATS);
 
     private final CoordinatorConfig config;
     private final Supplier<Consumer<String, byte[]>> consumerFactory;
@@ -108,7 +111,7 @@ final class CoordinatorLoop implements Runnable {
             restoreConsumer = restoreConsumerFactory.get();
             recovery = new RunRecovery(restoreConsumer);
             publisher.open();
-            consumer.subscribe(List.of(Topics.SUBMISSIONS, Topics.USAGE), new RebalanceListener());
+            consumer.subscribe(INPUTS, new RebalanceListener());
             while (running) {
                 iterate();
             }
@@ -164,6 +167,18 @@ final class CoordinatorLoop implements Runnable {
             intake.onSubmission(record, now, batch);
             return;
         }
+        if (Topics.HEARTBEATS.equals(record.topic())) {
+            Heartbeat heartbeat;
+            try {
+                heartbeat = WireRecords.decode(record.value(), Heartbeat.class);
+            } catch (WireFormatException e) {
+                runs.deadLetter(batch, Rejection.of(record, Topics.isRunId(record.key()) ? record.key() : null, "heartbeat",
+                        List.of(e.getMessage()), now));
+                return;
+            }
+            runs.onHeartbeat(heartbeat, record, now, batch);
+            return;
+        }
         UsageEvent event;
         try {
             event = WireRecords.decode(record.value(), UsageEvent.class);
@@ -196,8 +211,7 @@ final class CoordinatorLoop implements Runnable {
         if (partition == null) {
             return;
         }
-        List<TopicPartition> inputs = List.of(new TopicPartition(Topics.SUBMISSIONS, partition),
-                new TopicPartition(Topics.USAGE, partition));
+        List<TopicPartition> inputs = INPUTS.stream().map(t -> new TopicPartition(t, partition)).toList();
         RunRecovery.PartitionState state;
         Map<TopicPartition, OffsetAndMetadata> committed;
         try {

@@ -27,7 +27,7 @@ final class CoordinatorMetrics implements AutoCloseable {
     private static final Status[] RUN_STATUSES = {Status.SUCCEEDED, Status.FAILED, Status.BUDGET_EXCEEDED,
             Status.TIMED_OUT, Status.CANCELLED, Status.REJECTED};
     private static final Status[] HALT_CAUSES = {Status.BUDGET_EXCEEDED, Status.TIMED_OUT, Status.CANCELLED};
-    static final String[] DEAD_LETTER_KINDS = {"submission", "usage", "run", "ledger"};
+    static final String[] DEAD_LETTER_KINDS = {"submission", "usage", "heartbeat", "run", "ledger"};
 
     private final MeterRegistry registry;
     private final Tags instance;

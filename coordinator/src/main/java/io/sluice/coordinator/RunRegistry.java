@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 import io.sluice.coordinator.ledger.Decisions;
 import io.sluice.coordinator.ledger.RunLedger;
 import io.sluice.schemas.Halt;
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Receipt;
@@ -146,6 +147,20 @@ final class RunRegistry {
         metrics.tokensIn.increment(delta.inputTokens());
         metrics.tokensOut.increment(delta.outputTokens());
         metrics.duplicates.increment(ledger.duplicatesIgnored() - duplicatesBefore);
+    }
+
+    /** Renews the leases a heartbeat names; one of a run that ended is late and ignored, one of no run dead-lettered. */
+    void onHeartbeat(Heartbeat heartbeat, ConsumerRecord<String, byte[]> record, long now, Batch batch) {
+        ActiveRun run = active.get(heartbeat.runId());
+        if (run == null) {
+            if (!finished.getOrDefault(record.partition(), Set.of()).contains(heartbeat.runId())) {
+                deadLetter(batch, Rejection.of(record, heartbeat.runId(), "heartbeat",
+                        List.of("run_id: no active run '" + heartbeat.runId() + "' on this coordinator"), now));
+            }
+            return;
+        }
+        fold(run, () -> run.ledger().onHeartbeat(heartbeat, now), "folding a heartbeat " + coordinates(record), record,
+                now, batch);
     }
 
     /** Ticks the runs whose deadlines, due retries or unfinished dispatch are due, and the runs just restored. */

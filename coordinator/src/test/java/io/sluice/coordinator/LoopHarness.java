@@ -77,7 +77,7 @@ final class LoopHarness implements AutoCloseable {
     LoopHarness start() {
         List<TopicPartition> assigned = new ArrayList<>();
         Map<TopicPartition, Long> begin = new HashMap<>();
-        for (String topic : List.of(Topics.SUBMISSIONS, Topics.USAGE)) {
+        for (String topic : CoordinatorLoop.INPUTS) {
             for (int p = 0; p < PARTITIONS; p++) {
                 TopicPartition tp = new TopicPartition(topic, p);
                 assigned.add(tp);

@@ -23,8 +23,10 @@ public final class Topics {
     public static final String DLQ = "sluice.dlq";
     /** Accepted runs (submission, start time, finished flag), compacted: what a coordinator recovers from. */
     public static final String RUNS = "sluice.runs";
+    /** Workers' heartbeats, keyed by run id: they renew the leases of the attempts they name. */
+    public static final String HEARTBEATS = "sluice.heartbeats";
 
-    /** Partitions of the run-keyed topics (submissions, usage, ledger, control, results). */
+    /** Partitions of the run-keyed topics (submissions, usage, heartbeats, ledger, control, results). */
     public static final int DEFAULT_RUN_PARTITIONS = 3;
     /** Partitions of the tasks topic; share groups let workers scale past this. */
     public static final int DEFAULT_TASK_PARTITIONS = 6;
@@ -32,6 +34,7 @@ public final class Topics {
     public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
     private static final long WEEK_MS = 7L * 24 * 3600 * 1000;
+    private static final long HOUR_MS = 3600L * 1000;
 
     private Topics() {
     }
@@ -59,7 +62,9 @@ public final class Topics {
                 new Spec(RUNS, runPartitions, compact),
                 new Spec(CONTROL, runPartitions, compactDelete),
                 new Spec(RESULTS, runPartitions, compactDelete),
-                new Spec(DLQ, 1, compactDelete));
+                new Spec(DLQ, 1, compactDelete),
+                new Spec(HEARTBEATS, runPartitions, Map.of("cleanup.policy", "delete", "retention.ms",
+                        Long.toString(HOUR_MS), "max.message.bytes", maxBytes)));
     }
 
     public static List<Spec> all() {

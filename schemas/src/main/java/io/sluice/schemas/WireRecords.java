@@ -32,7 +32,8 @@ public final class WireRecords {
             Halt.class, WireSchemas.HALT,
             Receipt.class, WireSchemas.RECEIPT,
             Rejection.class, WireSchemas.REJECTION,
-            RunRecord.class, WireSchemas.RUN_RECORD);
+            RunRecord.class, WireSchemas.RUN_RECORD,
+            Heartbeat.class, WireSchemas.HEARTBEAT);
 
     private WireRecords() {
     }

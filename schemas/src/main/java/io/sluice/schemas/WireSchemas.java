@@ -41,9 +41,10 @@ final class WireSchemas {
     static final String RECEIPT = "receipt.schema.json";
     static final String REJECTION = "rejection.schema.json";
     static final String RUN_RECORD = "run-record.schema.json";
+    static final String HEARTBEAT = "heartbeat.schema.json";
 
     static final List<String> FILES =
-            List.of(COMMON, SUBMISSION, LEAF_TASK, USAGE_EVENT, LEDGER_ENTRY, HALT, RECEIPT, REJECTION, RUN_RECORD);
+            List.of(COMMON, SUBMISSION, LEAF_TASK, USAGE_EVENT, LEDGER_ENTRY, HALT, RECEIPT, REJECTION, RUN_RECORD, HEARTBEAT);
 
     private static final String RESOURCE_DIR = "/schemas/";
 

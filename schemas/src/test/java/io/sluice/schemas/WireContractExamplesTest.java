@@ -36,7 +36,8 @@ class WireContractExamplesTest {
             "halt", new Contract(WireSchemas.HALT, Halt.class),
             "receipt", new Contract(WireSchemas.RECEIPT, Receipt.class),
             "rejection", new Contract(WireSchemas.REJECTION, Rejection.class),
-            "run-record", new Contract(WireSchemas.RUN_RECORD, RunRecord.class));
+            "run-record", new Contract(WireSchemas.RUN_RECORD, RunRecord.class),
+            "heartbeat", new Contract(WireSchemas.HEARTBEAT, Heartbeat.class));
 
     static final List<String> EXAMPLES = List.of(
             "submission.audit.json",
@@ -55,7 +56,8 @@ class WireContractExamplesTest {
             "receipt.json",
             "receipt.rejected.json",
             "rejection.json",
-            "run-record.json");
+            "run-record.json",
+            "heartbeat.json");
 
     private record Contract(String schemaFile, Class<?> recordType) {
     }

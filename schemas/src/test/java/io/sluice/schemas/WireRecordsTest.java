@@ -67,6 +67,7 @@ class WireRecordsTest {
                 case "receipt" -> Receipt.class;
                 case "rejection" -> Rejection.class;
                 case "run-record" -> RunRecord.class;
+                case "heartbeat" -> Heartbeat.class;
                 default -> null;
             };
             if (type != null) {

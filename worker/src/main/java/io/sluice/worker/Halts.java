@@ -39,13 +39,21 @@ final class Halts {
 
     /** The halt covering {@code path} of run {@code runId}; of several, the one whose status ranks worst. */
     Optional<Halt> covering(String runId, String path) {
+        return covering(runId, path, 0);
+    }
+
+    /**
+     * The halt covering that attempt of {@code path} (a node's halt, or that attempt's own); of several, the one whose
+     * status ranks worst. Attempt 0 matches only node halts.
+     */
+    Optional<Halt> covering(String runId, String path, int attempt) {
         Map<String, Halt> halts = byRun.get(runId);
         if (halts == null) {
             return Optional.empty();
         }
         Halt found = null;
         for (Halt h : halts.values()) {
-            if (h.covers(path) && (found == null || Status.worse(statusOf(found), statusOf(h)) != statusOf(found))) {
+            if (h.covers(path, attempt) && (found == null || Status.worse(statusOf(found), statusOf(h)) != statusOf(found))) {
                 found = h;
             }
         }

@@ -3,6 +3,7 @@ package io.sluice.worker;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.Topics;
@@ -33,6 +34,11 @@ final class KafkaUsageSink implements UsageSink, AutoCloseable {
     @Override
     public CompletableFuture<Void> reject(Rejection rejection) {
         return send(new ProducerRecord<>(Topics.DLQ, Topics.deadLetterKey(rejection), Json.write(rejection)));
+    }
+
+    @Override
+    public CompletableFuture<Void> heartbeat(Heartbeat heartbeat) {
+        return send(new ProducerRecord<>(Topics.HEARTBEATS, heartbeat.runId(), Json.write(heartbeat)));
     }
 
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {

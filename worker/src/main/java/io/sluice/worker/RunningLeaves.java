@@ -1,9 +1,14 @@
 package io.sluice.worker;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.sluice.schemas.Halt;
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.LeafTask;
 
 /**
@@ -38,11 +43,11 @@ final class RunningLeaves {
         leaves.remove(leaf);
     }
 
-    /** Stops the leaves {@code halt} covers. @return how many this call stopped */
+    /** Stops the leaves {@code halt} covers (for a halt of one attempt: that attempt). @return how many this call stopped */
     int stopCovered(Halt halt) {
         int stopped = 0;
         for (Leaf leaf : leaves) {
-            if (leaf.task.runId().equals(halt.runId()) && halt.covers(leaf.task.path())
+            if (leaf.task.runId().equals(halt.runId()) && halt.covers(leaf.task.path(), leaf.task.attempt())
                     && leaf.signal.stop(StopSignal.Stop.halt(halt))) {
                 stopped++;
             }
@@ -56,5 +61,15 @@ final class RunningLeaves {
 
     int size() {
         return leaves.size();
+    }
+
+    /** The attempts taken and not finished, by run: what this worker's heartbeats name. */
+    Map<String, List<Heartbeat.Attempt>> attemptsByRun() {
+        Map<String, List<Heartbeat.Attempt>> byRun = new TreeMap<>();
+        for (Leaf leaf : leaves) {
+            byRun.computeIfAbsent(leaf.task.runId(), r -> new ArrayList<>())
+                    .add(new Heartbeat.Attempt(leaf.task.path(), leaf.task.attempt()));
+        }
+        return byRun;
     }
 }

@@ -118,7 +118,7 @@ final class TaskHandler {
         }
         RunningLeaves.Leaf leaf = running.add(task, new StopSignal(cancelCallbacks));
         try {
-            Optional<Halt> halt = halts.covering(task.runId(), task.path());
+            Optional<Halt> halt = halts.covering(task.runId(), task.path(), task.attempt());
             if (halt.isPresent()) {
                 metrics.dropped(WorkerMetrics.DROPPED_HALTED);
                 StopSignal.Stop stop = StopSignal.Stop.halt(halt.get());

@@ -2,6 +2,7 @@ package io.sluice.worker;
 
 import java.util.concurrent.CompletableFuture;
 
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.UsageEvent;
 
@@ -16,4 +17,7 @@ interface UsageSink {
     CompletableFuture<Void> usage(UsageEvent event);
 
     CompletableFuture<Void> reject(Rejection rejection);
+
+    /** A heartbeat, to the run's partition of the heartbeats topic. */
+    CompletableFuture<Void> heartbeat(Heartbeat heartbeat);
 }

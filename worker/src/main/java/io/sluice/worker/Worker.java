@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.schemas.Halt;
+import io.sluice.schemas.Heartbeat;
 import io.sluice.worker.execute.ExecutorRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -158,6 +159,8 @@ public final class Worker implements AutoCloseable {
                 timer = Executors.newSingleThreadScheduledExecutor(threads("sluice-worker-timer-"));
                 // At most one callback per leaf is ever pending, so this pool stays within the worker's concurrency.
                 cancelPool = Executors.newCachedThreadPool(threads("sluice-worker-cancel-"));
+                long beat = config.heartbeatInterval().toMillis();
+                timer.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
                 LeafRuntime runtime = new LeafRuntime(config.workerId(), sink, clock, metrics, timer, WRITE_TIMEOUT);
                 TaskHandler handler = new TaskHandler(config.workerId(), executors, runtime, sink, halts, running, metrics,
                         clock, config.deliveryLimit(), () -> draining, cancelPool);
@@ -223,6 +226,24 @@ public final class Worker implements AutoCloseable {
         Thread closer = new Thread(this::close, "sluice-worker-fail-" + config.workerId());
         closer.setDaemon(true);
         closer.start();
+    }
+
+    /**
+     * Tells each run's coordinator which of its attempts this worker runs, renewing their leases there. A heartbeat that
+     * cannot be written is only logged: the next one follows, and the lease outlasts a few.
+     */
+    private void heartbeat() {
+        try {
+            long now = clock.millis();
+            running.attemptsByRun().forEach((runId, attempts) ->
+                    sink.heartbeat(new Heartbeat(runId, config.workerId(), attempts, now)).whenComplete((v, e) -> {
+                        if (e != null) {
+                            log.warn("worker {}: heartbeat for run {} not written: {}", config.workerId(), runId, e.toString());
+                        }
+                    }));
+        } catch (RuntimeException e) {
+            log.warn("worker {}: heartbeat failed: {}", config.workerId(), e.toString());
+        }
     }
 
     /** Lanes whose threads still run. */

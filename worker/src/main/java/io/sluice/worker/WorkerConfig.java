@@ -25,10 +25,12 @@ import java.util.Objects;
  *                         lost attempt lands on the DLQ as well
  * @param clientProperties extra Kafka client settings (security, timeouts) applied to every client; the settings
  *                         the worker depends on (acknowledgement mode, serializers, idempotence) cannot be overridden
+ * @param heartbeatInterval how often the worker tells each run's coordinator which of its attempts it runs, renewing
+ *                         their leases (the coordinators' lease must be a few of these)
  */
 public record WorkerConfig(String bootstrapServers, String groupId, String workerId, int concurrency,
                            Duration lockDuration, Duration pollTimeout, Duration shutdownTimeout, int deliveryLimit,
-                           Map<String, String> clientProperties) {
+                           Map<String, String> clientProperties, Duration heartbeatInterval) {
 
     public static final String DEFAULT_GROUP_ID = "sluice-workers";
     public static final int DEFAULT_CONCURRENCY = 4;
@@ -38,6 +40,8 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
     public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(100);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_DELIVERY_LIMIT = 5;
+    /** A third of the coordinators' default lease (10 s): two heartbeats may be lost before an attempt lapses. */
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
     /** Each unit of concurrency is one share-group member: keep it within what a group can hold. */
     public static final int MAX_CONCURRENCY = 256;
 
@@ -61,6 +65,14 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
             }
         });
         clientProperties = Map.copyOf(clientProperties);
+        requireAtLeast("heartbeatInterval", heartbeatInterval, Duration.ofMillis(10));
+    }
+
+    /** A configuration with the default heartbeat interval. */
+    public WorkerConfig(String bootstrapServers, String groupId, String workerId, int concurrency, Duration lockDuration,
+                        Duration pollTimeout, Duration shutdownTimeout, int deliveryLimit, Map<String, String> clientProperties) {
+        this(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout, deliveryLimit,
+                clientProperties, DEFAULT_HEARTBEAT_INTERVAL);
     }
 
     /** A configuration with every default. */
@@ -71,37 +83,42 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
 
     public WorkerConfig withGroupId(String value) {
         return new WorkerConfig(bootstrapServers, value, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
-                deliveryLimit, clientProperties);
+                deliveryLimit, clientProperties, heartbeatInterval);
     }
 
     public WorkerConfig withConcurrency(int value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, value, lockDuration, pollTimeout, shutdownTimeout,
-                deliveryLimit, clientProperties);
+                deliveryLimit, clientProperties, heartbeatInterval);
     }
 
     public WorkerConfig withLockDuration(Duration value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, value, pollTimeout, shutdownTimeout,
-                deliveryLimit, clientProperties);
+                deliveryLimit, clientProperties, heartbeatInterval);
     }
 
     public WorkerConfig withPollTimeout(Duration value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, value, shutdownTimeout,
-                deliveryLimit, clientProperties);
+                deliveryLimit, clientProperties, heartbeatInterval);
     }
 
     public WorkerConfig withShutdownTimeout(Duration value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, value,
-                deliveryLimit, clientProperties);
+                deliveryLimit, clientProperties, heartbeatInterval);
     }
 
     public WorkerConfig withDeliveryLimit(int value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
-                value, clientProperties);
+                value, clientProperties, heartbeatInterval);
     }
 
     public WorkerConfig withClientProperties(Map<String, String> value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
-                deliveryLimit, value);
+                deliveryLimit, value, heartbeatInterval);
+    }
+
+    public WorkerConfig withHeartbeatInterval(Duration value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
+                deliveryLimit, clientProperties, value);
     }
 
     private static void requireText(String field, String value) {

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.UsageEvent;
 
@@ -12,6 +13,7 @@ final class FakeSink implements UsageSink {
 
     final List<UsageEvent> events = new CopyOnWriteArrayList<>();
     final List<Rejection> rejections = new CopyOnWriteArrayList<>();
+    final List<Heartbeat> heartbeats = new CopyOnWriteArrayList<>();
     volatile RuntimeException failing;
 
     @Override
@@ -23,6 +25,12 @@ final class FakeSink implements UsageSink {
     @Override
     public CompletableFuture<Void> reject(Rejection rejection) {
         rejections.add(rejection);
+        return result();
+    }
+
+    @Override
+    public CompletableFuture<Void> heartbeat(Heartbeat heartbeat) {
+        heartbeats.add(heartbeat);
         return result();
     }
 

@@ -25,10 +25,12 @@ import java.util.Objects;
  * @param abandonGrace      how long an attempt may go without its final event past its deadline, or past the halt of a
  *                          node above it, before the ledger gives it up for lost — so that a deadline ends a run
  *                          whatever usage arrives; ≥ 0, whole milliseconds count
+ * @param lease             how long an attempt whose worker was heard of (a usage event or a heartbeat naming it) may
+ *                          go unheard before it is given up for lost, as if its worker died; zero for no leases
  */
 public record LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit, int maxAttempts,
                            Duration baseBackoff, Duration maxBackoff, int runMaxParallel, int maxDispatchPerCall,
-                           Duration abandonGrace) {
+                           Duration abandonGrace, Duration lease) {
 
     public static final double DEFAULT_ESTIMATE_MARGIN = 1.25;
     public static final double DEFAULT_MIN_USEFUL_FRACTION = 0.5;
@@ -39,6 +41,8 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
     public static final int DEFAULT_RUN_MAX_PARALLEL = 1000;
     public static final int DEFAULT_MAX_DISPATCH_PER_CALL = 1000;
     public static final Duration DEFAULT_ABANDON_GRACE = Duration.ofSeconds(30);
+    /** With workers' heartbeats every 3 s ({@code WorkerConfig#DEFAULT_HEARTBEAT_INTERVAL}): a dead worker in ~10 s. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(10);
 
     public LedgerConfig {
         if (!(estimateMargin >= 1.0) || Double.isInfinite(estimateMargin)) {
@@ -74,6 +78,18 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
         if (abandonGrace.isNegative() || abandonGrace.compareTo(Duration.ofDays(7)) > 0) {
             throw new IllegalArgumentException("abandonGrace must be within [0, 7 days], got " + abandonGrace);
         }
+        Objects.requireNonNull(lease, "lease");
+        if (lease.isNegative() || lease.compareTo(Duration.ofDays(1)) > 0) {
+            throw new IllegalArgumentException("lease must be within [0, 1 day] (0: no leases), got " + lease);
+        }
+    }
+
+    /** The given settings with the default lease. */
+    public LedgerConfig(double estimateMargin, double minUsefulFraction, int receiptLeafLimit, int maxAttempts,
+                        Duration baseBackoff, Duration maxBackoff, int runMaxParallel, int maxDispatchPerCall,
+                        Duration abandonGrace) {
+        this(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff, runMaxParallel,
+                maxDispatchPerCall, abandonGrace, DEFAULT_LEASE);
     }
 
     /** The given settings with the default grace for abandoned attempts. */
@@ -92,17 +108,22 @@ public record LedgerConfig(double estimateMargin, double minUsefulFraction, int 
 
     public LedgerConfig withRunMaxParallel(int cap) {
         return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
-                cap, maxDispatchPerCall, abandonGrace);
+                cap, maxDispatchPerCall, abandonGrace, lease);
     }
 
     public LedgerConfig withMaxDispatchPerCall(int chunk) {
         return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
-                runMaxParallel, chunk, abandonGrace);
+                runMaxParallel, chunk, abandonGrace, lease);
     }
 
     public LedgerConfig withAbandonGrace(Duration grace) {
         return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
-                runMaxParallel, maxDispatchPerCall, grace);
+                runMaxParallel, maxDispatchPerCall, grace, lease);
+    }
+
+    public LedgerConfig withLease(Duration value) {
+        return new LedgerConfig(estimateMargin, minUsefulFraction, receiptLeafLimit, maxAttempts, baseBackoff, maxBackoff,
+                runMaxParallel, maxDispatchPerCall, abandonGrace, value);
     }
 
     /** The given grant settings with the default retry settings. */

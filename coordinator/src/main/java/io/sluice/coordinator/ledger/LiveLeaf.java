@@ -35,8 +35,16 @@ final class LiveLeaf {
     long lastSeq;
     /** The worker the current attempt's first event named; null before one arrived. Only its events are folded. */
     String workerId;
-    /** In flight: when the attempt is given up for lost without its final event; Long.MAX_VALUE for never. */
+    /**
+     * In flight: when the attempt is given up for lost without its final event, its deadline or a halt above it plus
+     * the grace; Long.MAX_VALUE for never. Only ever earlier; in the entry's fold.
+     */
     long abandonAtMs = Long.MAX_VALUE;
+    /**
+     * In flight: when the attempt's lease lapses unless its worker is heard of again; Long.MAX_VALUE while it has
+     * none (its worker was never heard of, or leases are off). Not in the entry: a restored ledger grants fresh leases.
+     */
+    long leaseUntilMs = Long.MAX_VALUE;
     long[] grant;
     /** What is left of the current attempt's grant per dimension ({@link Dim#UNLIMITED} where unlimited). */
     final long[] grantLeft = new long[Dim.COUNT];
@@ -78,6 +86,7 @@ final class LiveLeaf {
         lastSeq = 0;
         workerId = null;
         abandonAtMs = Long.MAX_VALUE;
+        leaseUntilMs = Long.MAX_VALUE;
         grant = newGrant.clone();
         System.arraycopy(newGrant, 0, grantLeft, 0, Dim.COUNT);
         Arrays.fill(attemptSpent, 0);
@@ -91,6 +100,11 @@ final class LiveLeaf {
         lastWasLost = lost;
         notBeforeMs = notBefore;
         updatedAtMs = nowMs;
+    }
+
+    /** When the attempt is given up, for a deadline, a halt or a lapsed lease, whichever comes first. */
+    long giveUpAtMs() {
+        return Math.min(abandonAtMs, leaseUntilMs);
     }
 
     Grant grantRecord() {
@@ -147,7 +161,12 @@ final class LiveLeaf {
      * died): charged its whole grant 600 tokens (reported 250)".
      */
     String lostNote(long[] extra, boolean strict) {
-        StringBuilder sb = new StringBuilder("attempt ").append(attempt).append(" lost (worker died): ");
+        return lostNote(extra, strict, "worker died");
+    }
+
+    /** As {@link #lostNote(long[], boolean)}, saying why the attempt was lost. */
+    String lostNote(long[] extra, boolean strict, String why) {
+        StringBuilder sb = new StringBuilder("attempt ").append(attempt).append(" lost (").append(why).append("): ");
         boolean anyLimited = false;
         boolean whole = true;
         for (Dim d : Dim.ALL) {

@@ -11,6 +11,7 @@ import java.util.OptionalLong;
 import java.util.PriorityQueue;
 
 import io.sluice.schemas.Halt;
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Mode;
@@ -333,12 +334,21 @@ public final class RunLedger {
             Decisions d = drain(nowMs);
             return screening.reason == null ? d : d.withRejection(screening.reason);
         }
+        if (inFlight.get(leaf.path) != leaf) {
+            // Given up as this call began (its deadline, a halt or its lease): the event is late.
+            duplicatesIgnored++;
+            if (dispatchPending) {
+                pump(nowMs);
+            }
+            return drain(nowMs);
+        }
         boolean lostNotice = event.isFinal() && event.status() == Status.LOST;
         if (!lostNotice) {
             leaf.lastSeq = event.seq();
             if (leaf.workerId == null) {
                 leaf.workerId = event.workerId();
             }
+            renewLease(leaf, nowMs);
         }
         leaf.updatedAtMs = nowMs;
         out.changed(leaf);
@@ -374,9 +384,50 @@ public final class RunLedger {
     private void abandonBy(LiveLeaf leaf, long atMs) {
         if (atMs < leaf.abandonAtMs) {
             leaf.abandonAtMs = atMs;
-            abandoning.add(new Abandon(leaf, atMs));
+            abandoning.add(new Abandon(leaf, leaf.giveUpAtMs()));
             out.changed(leaf);
         }
+    }
+
+    /** Its worker was heard of: the attempt's lease runs from now (not in the entry, so nothing to publish). */
+    private void renewLease(LiveLeaf leaf, long nowMs) {
+        long lease = config.lease().toMillis();
+        if (lease > 0) {
+            leaf.leaseUntilMs = Dim.saturatedAdd(nowMs, lease);
+            abandoning.add(new Abandon(leaf, leaf.giveUpAtMs()));
+        }
+    }
+
+    /**
+     * A worker's heartbeat: the attempts of this run it names, and runs, have their leases renewed (an attempt no event
+     * has bound to a worker yet is bound to this one); what it names of another worker or of no attempt in flight is
+     * ignored. Deadlines and lapsed leases are applied first, so a heartbeat that comes after an attempt's lease lapsed
+     * does not bring it back.
+     */
+    public Decisions onHeartbeat(Heartbeat heartbeat, long nowMs) {
+        Objects.requireNonNull(heartbeat, "heartbeat");
+        requireBegun();
+        if (!runId.equals(heartbeat.runId())) {
+            throw new IllegalArgumentException("heartbeat of run " + heartbeat.runId() + " given to the ledger of run " + runId);
+        }
+        enter(nowMs);
+        for (Heartbeat.Attempt a : heartbeat.attempts()) {
+            LiveLeaf leaf = inFlight.get(a.path());
+            if (leaf == null || leaf.attempt != a.attempt()) {
+                continue;
+            }
+            if (leaf.workerId == null) {
+                leaf.workerId = heartbeat.workerId();
+                out.changed(leaf);
+            }
+            if (leaf.workerId.equals(heartbeat.workerId())) {
+                renewLease(leaf, nowMs);
+            }
+        }
+        if (dispatchPending) {
+            pump(nowMs);
+        }
+        return drain(nowMs);
     }
 
     /**
@@ -388,11 +439,19 @@ public final class RunLedger {
         while (!abandoning.isEmpty() && abandoning.peek().atMs() <= nowMs) {
             Abandon a = abandoning.poll();
             LiveLeaf leaf = a.leaf();
-            if (inFlight.get(leaf.path) != leaf || leaf.abandonAtMs != a.atMs()) {
+            if (inFlight.get(leaf.path) != leaf || leaf.giveUpAtMs() != a.atMs()) {
                 continue; // stale
             }
-            String error = "no final event" + (leaf.workerId == null ? "" : " from worker " + leaf.workerId) + " within "
-                    + config.abandonGrace().toMillis() + " ms of its deadline or halt";
+            String error;
+            if (leaf.leaseUntilMs < leaf.abandonAtMs) {
+                error = "lease lapsed: no word from worker " + leaf.workerId + " for " + config.lease().toMillis() + " ms";
+                // The worker may only be frozen: tell it to stop this attempt should it wake up.
+                out.halts.add(Halt.ofAttempt(runId, leaf.path, leaf.attempt, leaf.path + " attempt " + leaf.attempt + " "
+                        + error, nowMs));
+            } else {
+                error = "no final event" + (leaf.workerId == null ? "" : " from worker " + leaf.workerId) + " within "
+                        + config.abandonGrace().toMillis() + " ms of its deadline or halt";
+            }
             leaf.updatedAtMs = nowMs;
             out.changed(leaf);
             end(leaf, new UsageEvent(runId, leaf.path, leaf.attempt, null, LOST_SEQ, 0, 0, 0, true, Status.LOST, error,
@@ -406,7 +465,7 @@ public final class RunLedger {
     private long nextAbandonMs() {
         while (!abandoning.isEmpty()) {
             Abandon a = abandoning.peek();
-            if (inFlight.get(a.leaf().path) == a.leaf() && a.leaf().abandonAtMs == a.atMs()) {
+            if (inFlight.get(a.leaf().path) == a.leaf() && a.leaf().giveUpAtMs() == a.atMs()) {
                 return a.atMs();
             }
             abandoning.poll();
@@ -542,6 +601,17 @@ public final class RunLedger {
         for (int i = tree.groups.size() - 1; i >= 0; i--) {
             settle(tree.groups.get(i), nowMs);
         }
+        // Leases are not on the ledger: every attempt whose worker was heard of gets a fresh one from now, in document
+        // order (inFlight is a hash map), so that a coordinator that takes a run over gives its workers a whole lease
+        // to be heard from before it gives their attempts up.
+        List<LiveLeaf> heard = new ArrayList<>();
+        for (LiveLeaf live : inFlight.values()) {
+            if (live.workerId != null) {
+                heard.add(live);
+            }
+        }
+        heard.sort(Comparator.comparingInt(l -> l.ordinal));
+        heard.forEach(l -> renewLease(l, nowMs));
         // Whatever the restored state admits is dispatched in this call, after its deadlines (see enter).
         dispatchPending = true;
     }
@@ -934,7 +1004,11 @@ public final class RunLedger {
         if (status == Status.LOST) {
             // What the dead delivery spent is unknown: STRICT charges all of the grant it may have used.
             long[] extra = mode == Mode.STRICT ? leaf.lostCharge() : new long[Dim.COUNT];
-            lostNote = leaf.lostNote(extra, mode == Mode.STRICT);
+            // A notice comes from a worker that found the attempt redelivered; the ledger gives one up on its own
+            // (a deadline, a halt or a lapsed lease), and then says why.
+            lostNote = event.workerId() == null && event.error() != null
+                    ? leaf.lostNote(extra, mode == Mode.STRICT, event.error())
+                    : leaf.lostNote(extra, mode == Mode.STRICT);
             spend(leaf, extra, false, nowMs);
         }
         inFlight.remove(leaf.path);
@@ -1217,7 +1291,7 @@ public final class RunLedger {
     void adoptInFlight(LiveLeaf leaf) {
         inFlight.put(leaf.path, leaf);
         if (leaf.abandonAtMs != Long.MAX_VALUE) {
-            abandoning.add(new Abandon(leaf, leaf.abandonAtMs));
+            abandoning.add(new Abandon(leaf, leaf.giveUpAtMs()));
         }
     }
 

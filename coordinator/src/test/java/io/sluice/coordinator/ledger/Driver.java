@@ -41,8 +41,9 @@ final class Driver {
         this.config = config;
     }
 
+    /** A driver with the default settings but no leases (see the lease tests for those). */
     static Driver of(Submission s) {
-        return of(s, LedgerConfig.defaults());
+        return of(s, LedgerConfig.defaults().withLease(java.time.Duration.ZERO));
     }
 
     static Driver of(Submission s, LedgerConfig config) {

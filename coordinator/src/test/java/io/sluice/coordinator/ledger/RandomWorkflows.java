@@ -57,7 +57,7 @@ final class RandomWorkflows {
                                 Tuple.of(1, Arbitraries.integers().between(1, 3))))
                 .as((margin, fraction, receiptLimit, maxAttempts, baseMs, extraMs, cap, chunk) -> new LedgerConfig(margin,
                         fraction, receiptLimit, maxAttempts, Duration.ofMillis(baseMs), Duration.ofMillis(baseMs + extraMs),
-                        cap, chunk));
+                        cap, chunk, LedgerConfig.DEFAULT_ABANDON_GRACE, Duration.ZERO)); // simulated workers send no heartbeats
     }
 
     /**

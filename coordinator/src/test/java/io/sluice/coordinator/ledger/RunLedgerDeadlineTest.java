@@ -163,8 +163,8 @@ class RunLedgerDeadlineTest {
         assertThat(last.receipt()).isNotNull();
         assertThat(last.receipt().status()).isEqualTo(Status.TIMED_OUT);
         assertThat(d.entry("w/l").status()).isEqualTo(Status.TIMED_OUT);
-        assertThat(d.entry("w/l").reason()).contains("attempt 1 lost (worker died): charged its whole grant 400 tokens "
-                + "(reported 30)");
+        assertThat(d.entry("w/l").reason()).contains("attempt 1 lost (no final event from worker worker-1 within 30000 ms "
+                + "of its deadline or halt): charged its whole grant 400 tokens (reported 30)");
         assertThat(d.entry("w").spent().totalTokens()).isEqualTo(400);
         assertThat(d.entry("w").reserved().tokens()).isZero();
         assertThat(d.ledger.nextDeadlineMs()).isEmpty();
@@ -185,7 +185,8 @@ class RunLedgerDeadlineTest {
         // then: lost, charged its grant, and retried after the backoff
         assertThat(given.tasks()).isEmpty();
         assertThat(d.entry("w/l").status()).isEqualTo(Status.PENDING);
-        assertThat(d.entry("w/l").reason()).startsWith("attempt 1 lost (worker died): charged its whole grant 10 tokens");
+        assertThat(d.entry("w/l").reason()).startsWith("attempt 1 lost (no final event within 30000 ms of its deadline or "
+                + "halt): charged its whole grant 10 tokens");
         long retryAt = d.ledger.nextDeadlineMs().getAsLong();
         d.running.remove("w/l"); // the driver's own book: the ledger, not a final event, ended that attempt
         assertThat(d.tick(retryAt).tasks()).singleElement().satisfies(t -> assertThat(t.attempt()).isEqualTo(2));

@@ -40,7 +40,7 @@ class RunLedgerPropertyTest {
     }
 
     private static WorkerSim simulate(Workflow wf, Mode mode, long seed, WorkerSim.Observer observer) {
-        return simulate(wf, mode, seed, LedgerConfig.defaults(), WorkerSim.Options.defaults(), observer);
+        return simulate(wf, mode, seed, LedgerConfig.defaults().withLease(java.time.Duration.ZERO), WorkerSim.Options.defaults(), observer);
     }
 
     private static WorkerSim simulate(Workflow wf, Mode mode, long seed, LedgerConfig config, WorkerSim.Options options,
@@ -52,7 +52,7 @@ class RunLedgerPropertyTest {
     }
 
     private static WorkerSim checked(Workflow wf, Mode mode, long seed, WorkerSim.Options options) {
-        return checked(wf, mode, seed, LedgerConfig.defaults(), options);
+        return checked(wf, mode, seed, LedgerConfig.defaults().withLease(java.time.Duration.ZERO), options);
     }
 
     private static WorkerSim checked(Workflow wf, Mode mode, long seed, LedgerConfig config) {
@@ -167,7 +167,7 @@ class RunLedgerPropertyTest {
 
     /** The leaf's max_attempts, or the default of {@link LedgerConfig#defaults()}. */
     private static int maxAttempts(Workflow wf, String path) {
-        Integer own = new LedgerInvariants(wf, Mode.STRICT, LedgerConfig.defaults()).leaves.get(path).maxAttempts();
+        Integer own = new LedgerInvariants(wf, Mode.STRICT, LedgerConfig.defaults().withLease(java.time.Duration.ZERO)).leaves.get(path).maxAttempts();
         return own == null ? LedgerConfig.DEFAULT_MAX_ATTEMPTS : own;
     }
 

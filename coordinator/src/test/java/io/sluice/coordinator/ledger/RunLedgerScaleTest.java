@@ -62,7 +62,7 @@ class RunLedgerScaleTest {
         // given: one leaf repeated a million times, no per-leaf cap: a probe, then learned grants
         Workflow wf = new Workflow("big", budget(1_000_000_000L, null, null, null, null, MAX_PARALLEL), null,
                 List.of(repeated("task", NONE, LEAVES)));
-        RunLedger ledger = RunLedger.create(new Submission("run-big", Mode.STRICT, wf), LedgerConfig.defaults(), 0);
+        RunLedger ledger = RunLedger.create(new Submission("run-big", Mode.STRICT, wf), LedgerConfig.defaults().withLease(java.time.Duration.ZERO), 0);
         assertThat(ledger.retainedLeafEntries()).isZero();
 
         // when
@@ -130,7 +130,7 @@ class RunLedgerScaleTest {
         Workflow wf = new Workflow("big", budget(1_000_000_000L, null, null, null, null, MAX_PARALLEL), null,
                 List.of(repeated("task", NONE, LEAVES)));
         Submission submission = new Submission("run-big", Mode.STRICT, wf);
-        RunLedger original = RunLedger.create(submission, LedgerConfig.defaults(), 0);
+        RunLedger original = RunLedger.create(submission, LedgerConfig.defaults().withLease(java.time.Duration.ZERO), 0);
         LedgerTopic topic = new LedgerTopic();
         Decisions begun = original.begin(0);
         topic.publish(begun);
@@ -147,7 +147,7 @@ class RunLedgerScaleTest {
 
         // when
         long started = System.nanoTime();
-        RunLedger restored = RunLedger.restore(submission, 0, topic.entries(), LedgerConfig.defaults());
+        RunLedger restored = RunLedger.restore(submission, 0, topic.entries(), LedgerConfig.defaults().withLease(java.time.Duration.ZERO));
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         System.out.printf("restoring a 1,000,000-leaf run from %d entries: %d ms%n", topic.entries().size(), took.toMillis());
 
@@ -202,7 +202,7 @@ class RunLedgerScaleTest {
             branches.add(b);
         }
         Workflow wf = new Workflow("wide", budget(null, null, null, null, null, MAX_PARALLEL), 10L, branches);
-        RunLedger ledger = RunLedger.create(new Submission("run-wide", Mode.STRICT, wf), LedgerConfig.defaults(), 0);
+        RunLedger ledger = RunLedger.create(new Submission("run-wide", Mode.STRICT, wf), LedgerConfig.defaults().withLease(java.time.Duration.ZERO), 0);
 
         // when
         long started = System.nanoTime();
