@@ -64,6 +64,8 @@ final class RunRegistry {
     private final Map<Integer, Set<String>> finished = new HashMap<>();
     /** Runs restored since the last tick: ticked once, to act on the time that passed. */
     private final List<ActiveRun> restored = new ArrayList<>();
+    /** By partition: when a heartbeat (or beacon) of any worker was last consumed there. */
+    private final Map<Integer, Long> heardAt = new HashMap<>();
     /** Finished runs to retire, the earliest due first. */
     private final PriorityQueue<RunRetirement> retiring = new PriorityQueue<>(
             Comparator.comparingLong((RunRetirement r) -> r.dueAtMs).thenComparing(r -> r.runId));
@@ -149,8 +151,15 @@ final class RunRegistry {
         metrics.duplicates.increment(ledger.duplicatesIgnored() - duplicatesBefore);
     }
 
-    /** Renews the leases a heartbeat names; one of a run that ended is late and ignored, one of no run dead-lettered. */
+    /**
+     * Renews the leases a heartbeat names; one of a run that ended is late and ignored, one of no run dead-lettered.
+     * Every heartbeat, a beacon too, tells that its partition hears from workers.
+     */
     void onHeartbeat(Heartbeat heartbeat, ConsumerRecord<String, byte[]> record, long now, Batch batch) {
+        heardAt.put(record.partition(), now);
+        if (heartbeat.isBeacon()) {
+            return;
+        }
         ActiveRun run = active.get(heartbeat.runId());
         if (run == null) {
             if (!finished.getOrDefault(record.partition(), Set.of()).contains(heartbeat.runId())) {
@@ -226,7 +235,14 @@ final class RunRegistry {
      * their ledger entries (and ticked in the next iteration) — or failed when they cannot be — and what could not
      * be read is dead-lettered.
      */
+    /** True when no worker's heartbeat was consumed on the partition for half a lease. */
+    private boolean partitionSilent(int partition, long now) {
+        long lease = config.ledger().lease().toMillis();
+        return lease > 0 && now - heardAt.getOrDefault(partition, now) > lease / 2;
+    }
+
     void adopt(RunRecovery.PartitionState state, long now, Batch batch) {
+        heardAt.put(state.partition(), now); // a restored run's attempts get fresh leases anyway
         Set<String> ids = finished.computeIfAbsent(state.partition(), p -> new HashSet<>());
         for (RunRecord r : state.finished()) {
             ids.add(r.runId());
@@ -273,6 +289,7 @@ final class RunRegistry {
         restored.removeIf(r -> r.partition() == partition);
         finished.remove(partition);
         retiring.removeIf(r -> r.partition == partition);
+        heardAt.remove(partition);
         publishGauges();
     }
 
@@ -281,6 +298,7 @@ final class RunRegistry {
         restored.clear();
         finished.clear();
         retiring.clear();
+        heardAt.clear();
         publishGauges();
     }
 
@@ -305,6 +323,11 @@ final class RunRegistry {
                            long now, Batch batch) {
         Decisions d;
         try {
+            if (partitionSilent(run.partition(), now)) {
+                // No worker at all was heard on this partition lately: the broker, or this coordinator, was away.
+                // Its silence is not the workers' death: no lease lapses for it.
+                run.ledger().extendLeases(now);
+            }
             d = call.get();
         } catch (RuntimeException e) {
             log.error("run {} failed {}", run.runId(), what, e);

@@ -362,4 +362,39 @@ class CoordinatorPoisonTest {
         await().atMost(WAIT).until(() -> !deadLetters().isEmpty());
         assertThat(deadLetters().get(0).errors()).containsExactly("run_id: a run with id 'retiree' was already submitted");
     }
+
+    @Test
+    void shouldLetALeaseLapseOnlyWhileItsPartitionHearsFromOtherWorkers() {
+        // given: a 1 s lease; the run's one attempt is heard of once
+        CoordinatorConfig config = CoordinatorConfig.of("unused:9092", "test")
+                .withLedger(LedgerConfig.defaults().withLease(Duration.ofSeconds(1)));
+        loop = new LoopHarness(config).start();
+        loop.deliver(Topics.SUBMISSIONS, "leased", submissionJson("leased"));
+        await().atMost(WAIT).until(() -> !tasksOf("leased").isEmpty());
+        loop.deliver(Topics.USAGE, "leased", Json.writeString(new UsageEvent("leased", "w/a", 1, "frozen", 1, 1, 1, 1,
+                false, Status.RUNNING, null, null, 0)));
+
+        // when: nobody at all is heard on the partition (a broker outage looks like this), for well over the lease
+        // then: the attempt is not given up
+        await().during(Duration.ofMillis(2500)).atMost(WAIT).until(() -> attemptHalts().isEmpty());
+
+        // when: another worker's beacons reach the partition while the attempt's worker stays silent
+        int partition = Topics.partitionFor("leased", LoopHarness.PARTITIONS);
+        String beacon = Json.writeString(io.sluice.schemas.Heartbeat.beacon("alive", 0));
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            loop.deliver(Topics.HEARTBEATS, partition, null, beacon);
+            return !attemptHalts().isEmpty();
+        });
+
+        // then: given up, and its worker told to stop that attempt
+        assertThat(attemptHalts()).singleElement().satisfies(h -> {
+            assertThat(h.path()).isEqualTo("w/a");
+            assertThat(h.attempt()).isEqualTo(1);
+            assertThat(h.reason()).contains("lease lapsed: no word from worker frozen");
+        });
+    }
+
+    private List<Halt> attemptHalts() {
+        return loop.sent(Topics.CONTROL, Halt.class).stream().filter(h -> h.attempt() != null).toList();
+    }
 }

@@ -21,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 final class KafkaUsageSink implements UsageSink, AutoCloseable {
 
     private final Producer<String, byte[]> producer;
+    private volatile int heartbeatPartitions;
 
     KafkaUsageSink(Producer<String, byte[]> producer) {
         this.producer = producer;
@@ -39,6 +40,20 @@ final class KafkaUsageSink implements UsageSink, AutoCloseable {
     @Override
     public CompletableFuture<Void> heartbeat(Heartbeat heartbeat) {
         return send(new ProducerRecord<>(Topics.HEARTBEATS, heartbeat.runId(), Json.write(heartbeat)));
+    }
+
+    @Override
+    public CompletableFuture<Void> beacon(Heartbeat beacon, int partition) {
+        return send(new ProducerRecord<>(Topics.HEARTBEATS, partition, null, Json.write(beacon)));
+    }
+
+    @Override
+    public int heartbeatPartitions() {
+        int n = heartbeatPartitions;
+        if (n == 0) {
+            n = heartbeatPartitions = producer.partitionsFor(Topics.HEARTBEATS).size();
+        }
+        return n;
     }
 
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {

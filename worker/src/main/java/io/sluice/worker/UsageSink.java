@@ -20,4 +20,10 @@ interface UsageSink {
 
     /** A heartbeat, to the run's partition of the heartbeats topic. */
     CompletableFuture<Void> heartbeat(Heartbeat heartbeat);
+
+    /** A beacon (a heartbeat without a run), to the given partition of the heartbeats topic. */
+    CompletableFuture<Void> beacon(Heartbeat beacon, int partition);
+
+    /** The partitions of the heartbeats topic. */
+    int heartbeatPartitions();
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.Heartbeat;
+import io.sluice.schemas.Topics;
 import io.sluice.worker.execute.ExecutorRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -229,21 +230,35 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Tells each run's coordinator which of its attempts this worker runs, renewing their leases there. A heartbeat that
-     * cannot be written is only logged: the next one follows, and the lease outlasts a few.
+     * Tells each run's coordinator which of its attempts this worker runs, renewing their leases there, and sends a
+     * beacon to every partition where it runs nothing: coordinators let leases lapse only while workers can be heard.
+     * A heartbeat that cannot be written is only logged: the next one follows, and the lease outlasts a few.
      */
     private void heartbeat() {
         try {
             long now = clock.millis();
-            running.attemptsByRun().forEach((runId, attempts) ->
-                    sink.heartbeat(new Heartbeat(runId, config.workerId(), attempts, now)).whenComplete((v, e) -> {
-                        if (e != null) {
-                            log.warn("worker {}: heartbeat for run {} not written: {}", config.workerId(), runId, e.toString());
-                        }
-                    }));
+            int partitions = sink.heartbeatPartitions();
+            boolean[] covered = new boolean[partitions];
+            running.attemptsByRun().forEach((runId, attempts) -> {
+                covered[Topics.partitionFor(runId, partitions)] = true;
+                logFailure(sink.heartbeat(new Heartbeat(runId, config.workerId(), attempts, now)), runId);
+            });
+            for (int p = 0; p < partitions; p++) {
+                if (!covered[p]) {
+                    logFailure(sink.beacon(Heartbeat.beacon(config.workerId(), now), p), "partition " + p);
+                }
+            }
         } catch (RuntimeException e) {
             log.warn("worker {}: heartbeat failed: {}", config.workerId(), e.toString());
         }
+    }
+
+    private void logFailure(CompletableFuture<Void> write, String what) {
+        write.whenComplete((v, e) -> {
+            if (e != null) {
+                log.debug("worker {}: heartbeat for {} not written: {}", config.workerId(), what, e.toString());
+            }
+        });
     }
 
     /** Lanes whose threads still run. */

@@ -6,6 +6,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Rejection;
+import io.sluice.schemas.Topics;
 import io.sluice.schemas.UsageEvent;
 
 /** Records what a worker reports; every write succeeds at once unless {@link #failing} is set. */
@@ -32,6 +33,17 @@ final class FakeSink implements UsageSink {
     public CompletableFuture<Void> heartbeat(Heartbeat heartbeat) {
         heartbeats.add(heartbeat);
         return result();
+    }
+
+    @Override
+    public CompletableFuture<Void> beacon(Heartbeat beacon, int partition) {
+        heartbeats.add(beacon);
+        return result();
+    }
+
+    @Override
+    public int heartbeatPartitions() {
+        return Topics.DEFAULT_RUN_PARTITIONS;
     }
 
     private CompletableFuture<Void> result() {

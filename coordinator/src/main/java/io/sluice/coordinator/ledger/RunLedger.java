@@ -399,6 +399,23 @@ public final class RunLedger {
     }
 
     /**
+     * Renews every lease of the run from now, without hearing from its workers: the caller could not hear anybody (its
+     * partition got no heartbeat from any worker for a while — the broker or the coordinator itself was away), and a
+     * silence that is not the workers' must not be taken for their death. Publishes nothing; call it before the
+     * call that would otherwise let the leases lapse.
+     */
+    public void extendLeases(long nowMs) {
+        List<LiveLeaf> leased = new ArrayList<>();
+        for (LiveLeaf live : inFlight.values()) {
+            if (live.leaseUntilMs != Long.MAX_VALUE) {
+                leased.add(live);
+            }
+        }
+        leased.sort(Comparator.comparingInt(l -> l.ordinal));
+        leased.forEach(l -> renewLease(l, nowMs));
+    }
+
+    /**
      * A worker's heartbeat: the attempts of this run it names, and runs, have their leases renewed (an attempt no event
      * has bound to a worker yet is bound to this one); what it names of another worker or of no attempt in flight is
      * ignored. Deadlines and lapsed leases are applied first, so a heartbeat that comes after an attempt's lease lapsed

@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
+import io.sluice.schemas.Halt;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Receipt;
@@ -31,7 +32,10 @@ import org.assertj.core.api.SoftAssertions;
  *       above the last one taken is a duplicate; anything after the first final event is late and ignored;</li>
  *   <li>a first final event with status {@code lost} (a worker got a redelivery of an attempt whose first delivery
  *       never finished) ends the attempt <em>charged its whole grant</em>: max(grant, what it reported) tokens;</li>
- *   <li>any other first final event ends it charged what it reported.</li>
+ *   <li>any other first final event ends it charged what it reported;</li>
+ *   <li>an attempt the coordinator gave up when its lease lapsed (a halt of that one attempt on the control topic)
+ *       ends lost, charged its whole grant; only the events its worker wrote before the halt count (a frozen worker
+ *       that wakes up writes more, which the coordinator ignores).</li>
  * </ul>
  * A leaf is charged the sum over its attempts, the workflow the sum over its leaves.
  *
@@ -112,13 +116,24 @@ final class RunAudit {
         this.byLeaf = leaves;
     }
 
-    /** Reads the run's tasks and usage off Kafka and folds them. */
+    /** Reads the run's tasks, usage and halts off Kafka and folds them. */
     static RunAudit read(RunTopics topics, String runId) {
-        return of(runId, topics.tasks(runId), topics.usage(runId));
+        return of(runId, topics.tasks(runId), topics.usage(runId), topics.halts(runId));
     }
 
     /** Folds tasks (any order) and usage events (in partition order). */
     static RunAudit of(String runId, List<LeafTask> tasks, List<UsageEvent> usage) {
+        return of(runId, tasks, usage, List.of());
+    }
+
+    /** Folds tasks (any order), usage events (in partition order) and the halts of single attempts. */
+    static RunAudit of(String runId, List<LeafTask> tasks, List<UsageEvent> usage, List<Halt> halts) {
+        Map<AttemptKey, Long> lapsedAt = new HashMap<>();
+        for (Halt h : halts) {
+            if (h.attempt() != null) {
+                lapsedAt.merge(new AttemptKey(h.path(), h.attempt()), h.atMs(), Math::min);
+            }
+        }
         Map<AttemptKey, Attempt> attempts = new LinkedHashMap<>();
         for (LeafTask t : tasks) {
             Attempt a = attempts.computeIfAbsent(new AttemptKey(t.path(), t.attempt()), Attempt::new);
@@ -142,6 +157,11 @@ final class RunAudit {
             if (a.outcome != null) {
                 continue; // late: the attempt had ended
             }
+            Long lapsed = lapsedAt.get(a.key);
+            if (lapsed != null && e.timestampMs() >= lapsed) {
+                a.outcome = Status.LOST; // given up: what its woken worker wrote since is ignored
+                continue;
+            }
             if (lostNotice) {
                 a.outcome = Status.LOST;
                 continue;
@@ -155,7 +175,18 @@ final class RunAudit {
                 a.outcome = e.status();
             }
         }
+        lapsedAt.forEach((key, at) -> {
+            Attempt a = attempts.computeIfAbsent(key, Attempt::new);
+            if (a.outcome == null) {
+                a.outcome = Status.LOST; // given up, and its worker wrote nothing more
+            }
+        });
         return new RunAudit(runId, attempts);
+    }
+
+    /** Attempts the coordinator gave up when their leases lapsed. */
+    long lapsedAttempts(List<Halt> halts) {
+        return halts.stream().filter(h -> h.attempt() != null).count();
     }
 
     String runId() {

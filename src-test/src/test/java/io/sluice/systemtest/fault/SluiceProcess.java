@@ -165,6 +165,30 @@ final class SluiceProcess {
         return Optional.empty();
     }
 
+    /** SIGSTOP: the process freezes as it is, its sockets open (as in a long GC pause or a stalled VM). */
+    void freeze() {
+        signal("-STOP");
+    }
+
+    /** SIGCONT: a frozen process goes on where it stopped. */
+    void thaw() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** SIGKILL, then waits (bounded) until the process is gone. Idempotent. */
     void kill() {
         process.destroyForcibly();
