@@ -60,7 +60,7 @@ final class Intake {
         }
         ValidationResult result = validator.validate(record.value());
         if (!result.isValid()) {
-            reject(record, runIdGuess(result, key), source, result.errors(), now, batch);
+            reject(record, Topics.isRunId(key) ? key : null, source, result.errors(), now, batch);
             return;
         }
         Submission submission = result.submission();
@@ -105,11 +105,6 @@ final class Intake {
                     Topics.rejectionKey(source), Json.write(receipt)));
         }
         log.warn("submission {} rejected: {}", RunRegistry.coordinates(record), errors);
-    }
-
-    /** The run id an invalid submission names in its body, else its key's, when it is a valid one. */
-    private static String runIdGuess(ValidationResult result, String key) {
-        return Topics.isRunId(key) ? key : null;
     }
 
     /** Where the submission was first written: the forwarding header's coordinates, else the record's own. */
