@@ -74,7 +74,7 @@ class FaultBrokerRestartIT {
             assertThat(outages).as("broker restarts during the run").hasSize(planned);
             assertThat(cluster.coordinator("c1").isAlive()).as("coordinator alive after the restarts: %s", cluster.summary()).isTrue();
             assertThat(cluster.liveWorkers()).as("workers alive after the restarts").hasSize(FaultTopology.WORKERS);
-            audit.assertConsistent(receipt, topics.ledger(runId), leaves);
+            audit.assertConsistent(receipt, FaultRuns.settledLedger(topics, runId), leaves);
             assertThat(audit.lostAttempts()).as("attempts charged as lost although no worker died").isEmpty();
             RunAudit.assertSameAccount(receipt, clean.receipt());
         }

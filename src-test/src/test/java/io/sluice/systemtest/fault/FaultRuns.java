@@ -91,6 +91,22 @@ final class FaultRuns {
      *
      * @throws IllegalStateException when there is no receipt within {@code timeout}
      */
+    /**
+     * The run's latest ledger entries once its workflow's entry is terminal. A read_committed reader sees nothing of a
+     * partition past a crashed coordinator's open transaction until that is aborted (its timeout, 10 s): the receipt
+     * can be on the results topic while the ledger partition still shows the state before the crash.
+     */
+    static Map<String, LedgerEntry> settledLedger(RunTopics topics, String runId) {
+        java.util.concurrent.atomic.AtomicReference<Map<String, LedgerEntry>> latest = new java.util.concurrent.atomic.AtomicReference<>();
+        await("the ledger of " + runId + " shows its end").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    latest.set(topics.ledger(runId));
+                    LedgerEntry w = latest.get().get(WORKFLOW);
+                    return w != null && w.status().isTerminal();
+                });
+        return latest.get();
+    }
+
     static Receipt run(String bootstrapServers, Submission submission, Duration timeout, Progress progress) {
         try (SluiceClient client = new SluiceClient(bootstrapServers, Map.of());
              RunWatch watch = client.watch(submission.runId())) {

@@ -68,7 +68,7 @@ final class FaultTopology {
         assertThat(receipt.status()).as("status of the crash-free run %s: %s", submission.runId(), receipt.reason())
                 .isEqualTo(Status.SUCCEEDED);
         assertThat(audit.lostAttempts()).as("lost attempts of the crash-free run").isEmpty();
-        audit.assertConsistent(receipt, topics.ledger(submission.runId()), leaves);
+        audit.assertConsistent(receipt, FaultRuns.settledLedger(topics, submission.runId()), leaves);
         return new CrashFreeRun(submission.runId(), receipt, audit);
     }
 

@@ -75,7 +75,7 @@ class FaultWorkerFreezeIT {
         log.info("run {} ended {} after freezing {}: {}; attempts given up: {}", runId, receipt.status(), frozen.get(),
                 audit.summary(), lapsed.stream().map(h -> h.path() + "#" + h.attempt()).toList());
         assertThat(frozen.get()).as("a worker was frozen").isNotNull();
-        audit.assertConsistent(receipt, topics.ledger(runId), leaves);
+        audit.assertConsistent(receipt, FaultRuns.settledLedger(topics, runId), leaves);
         assertThat(lapsed).as("attempts given up when the frozen worker's leases lapsed").isNotEmpty()
                 .allSatisfy(h -> assertThat(h.reason()).contains("lease lapsed: no word from worker " + frozen.get()));
         // and the woken worker is alive and working again

@@ -70,7 +70,7 @@ class FaultWorkerKillIT {
             log.info("run {} ended {} in {} ms after killing {}: {}; slowest starts: {}", runId, receipt.status(), runMs, killed,
                     audit.summary(), audit.slowestStarts(5));
             assertThat(killed).as("workers killed during the run").hasSize(planned);
-            audit.assertConsistent(receipt, topics.ledger(runId), leaves);
+            audit.assertConsistent(receipt, FaultRuns.settledLedger(topics, runId), leaves);
             assertThat(audit.lostAttempts()).as("attempts lost with the killed workers %s", killed).isNotEmpty();
             // and, against the crash-free run: untouched leaves identical, the difference is what dead attempts cost
             audit.assertAgainstCrashFree(receipt, clean.audit(), clean.receipt());
