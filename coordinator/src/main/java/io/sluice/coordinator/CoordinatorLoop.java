@@ -168,27 +168,28 @@ final class CoordinatorLoop implements Runnable {
             return;
         }
         if (Topics.HEARTBEATS.equals(record.topic())) {
-            Heartbeat heartbeat;
-            try {
-                heartbeat = WireRecords.decode(record.value(), Heartbeat.class);
-            } catch (WireFormatException e) {
-                runs.deadLetter(batch, Rejection.of(record, Topics.isRunId(record.key()) ? record.key() : null, "heartbeat",
-                        List.of(e.getMessage()), now));
-                return;
+            Heartbeat heartbeat = decode(record, Heartbeat.class, "heartbeat", now, batch);
+            if (heartbeat != null) {
+                runs.onHeartbeat(heartbeat, record, now, batch);
             }
-            runs.onHeartbeat(heartbeat, record, now, batch);
             return;
         }
-        UsageEvent event;
+        UsageEvent event = decode(record, UsageEvent.class, "usage", now, batch);
+        if (event != null) {
+            runs.onUsage(event, record, now, batch);
+        }
+    }
+
+    /** The record, or null when it is not one: then it is dead-lettered with the reason. */
+    private <T> T decode(ConsumerRecord<String, byte[]> record, Class<T> type, String kind, long now, Batch batch) {
         try {
-            event = WireRecords.decode(record.value(), UsageEvent.class);
+            return WireRecords.decode(record.value(), type);
         } catch (WireFormatException e) {
-            runs.deadLetter(batch, Rejection.of(record, Topics.isRunId(record.key()) ? record.key() : null, "usage",
+            runs.deadLetter(batch, Rejection.of(record, Topics.isRunId(record.key()) ? record.key() : null, kind,
                     List.of(e.getMessage()), now));
-            log.warn("usage record {} dead-lettered: {}", RunRegistry.coordinates(record), e.getMessage());
-            return;
+            log.warn("{} record {} dead-lettered: {}", kind, RunRegistry.coordinates(record), e.getMessage());
+            return null;
         }
-        runs.onUsage(event, record, now, batch);
     }
 
     private void commit(Batch batch) {
