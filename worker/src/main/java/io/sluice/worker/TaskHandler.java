@@ -11,6 +11,7 @@ import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.schemas.Halt;
+import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.Rejection;
@@ -140,10 +141,27 @@ final class TaskHandler {
                 log.info("{}: {} attempt {} not started: {}", workerId, task.path(), task.attempt(), cancelled);
                 return runtime.finish(task, Status.CANCELLED, cancelled);
             }
+            announce(task);
             return runtime.execute(task, executor.get(), leaf.signal);
         } finally {
             running.remove(leaf);
         }
+    }
+
+    /**
+     * Tells the run's coordinator at once that this worker runs the attempt (a heartbeat naming it): the attempt is
+     * bound to this worker and holds a lease from now, not from its first step's usage or the next periodic
+     * heartbeat — so that a worker that freezes or dies right after taking a task is found out by its lease too.
+     * Not waited for: the periodic heartbeats follow.
+     */
+    private void announce(LeafTask task) {
+        sink.heartbeat(new Heartbeat(task.runId(), workerId, List.of(new Heartbeat.Attempt(task.path(), task.attempt())),
+                clock.millis())).whenComplete((v, e) -> {
+                    if (e != null) {
+                        log.debug("{}: start of {} attempt {} not announced: {}", workerId, task.path(), task.attempt(),
+                                e.toString());
+                    }
+                });
     }
 
     private Disposition reportLost(ConsumerRecord<byte[], byte[]> record, LeafTask task, int delivery) {

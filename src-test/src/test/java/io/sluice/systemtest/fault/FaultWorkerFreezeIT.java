@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Submission;
+import io.sluice.schemas.UsageEvent;
 import io.sluice.systemtest.kafka.RunTopics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,8 +55,7 @@ class FaultWorkerFreezeIT {
         try {
             receipt = FaultRuns.run(topics, cluster.bootstrapServers(), submission, FaultRuns.RUN_TIMEOUT, ended -> {
                 if (ended >= at && done.compareAndSet(false, true)) {
-                    List<String> live = cluster.liveWorkers();
-                    String victim = live.get(faults.nextInt(live.size()));
+                    String victim = holdingHeardAttempts(topics, runId, cluster.liveWorkers(), faults);
                     frozen.set(victim);
                     cluster.worker(victim).freeze();
                     log.info("run {}: froze worker {} at {} ended leaves for {}", runId, victim, ended, FREEZE);
@@ -80,5 +80,25 @@ class FaultWorkerFreezeIT {
                 .allSatisfy(h -> assertThat(h.reason()).contains("lease lapsed: no word from worker " + frozen.get()));
         // and the woken worker is alive and working again
         assertThat(cluster.liveWorkers()).contains(frozen.get());
+    }
+
+    /**
+     * A live worker that runs an attempt its coordinator has heard of (a step reported, no final yet), so that it holds
+     * a lease to lapse; a worker that holds only attempts it has not reported on yet would be covered by the share
+     * lock instead. Any live worker when none is found.
+     */
+    private static String holdingHeardAttempts(RunTopics topics, String runId, List<String> live, Random random) {
+        Map<String, String> workerOfOpenAttempt = new java.util.LinkedHashMap<>();
+        for (UsageEvent e : topics.usage(runId)) {
+            String attempt = e.path() + "#" + e.attempt();
+            if (e.isFinal()) {
+                workerOfOpenAttempt.remove(attempt);
+            } else {
+                workerOfOpenAttempt.put(attempt, e.workerId());
+            }
+        }
+        List<String> holding = workerOfOpenAttempt.values().stream().filter(live::contains).distinct().toList();
+        List<String> from = holding.isEmpty() ? live : holding;
+        return from.get(random.nextInt(from.size()));
     }
 }
