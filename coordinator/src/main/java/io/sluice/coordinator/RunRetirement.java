@@ -26,8 +26,11 @@ final class RunRetirement {
     final long startedAtMs;
     final long dueAtMs;
     private final List<String> groups = new ArrayList<>();
-    /** Leaf definitions: their parent's path, id and copies. */
-    private final List<Object[]> leaves = new ArrayList<>();
+    /** A leaf definition: its parent's path, its id and how many copies it stands for. */
+    private record LeafDef(String parent, String id, int copies) {
+    }
+
+    private final List<LeafDef> leaves = new ArrayList<>();
     private int group;
     private int leaf;
     private int copy;
@@ -50,7 +53,7 @@ final class RunRetirement {
                 walk(child, b.nodes());
             } else {
                 Leaf l = (Leaf) n;
-                leaves.add(new Object[] {path, l.id(), l.repeat() == null ? 1 : Math.max(1, l.repeat())});
+                leaves.add(new LeafDef(path, l.id(), l.repeat() == null ? 1 : Math.max(1, l.repeat())));
             }
         }
     }
@@ -64,11 +67,9 @@ final class RunRetirement {
             return new Key(groups.get(group++), true);
         }
         while (leaf < leaves.size()) {
-            Object[] spec = leaves.get(leaf);
-            int copies = (Integer) spec[2];
-            if (copy < copies) {
-                String path = NodePaths.child((String) spec[0], NodePaths.copy((String) spec[1], copy++, copies));
-                return new Key(path, false);
+            LeafDef spec = leaves.get(leaf);
+            if (copy < spec.copies()) {
+                return new Key(NodePaths.child(spec.parent(), NodePaths.copy(spec.id(), copy++, spec.copies())), false);
             }
             leaf++;
             copy = 0;

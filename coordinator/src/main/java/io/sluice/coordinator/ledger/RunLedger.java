@@ -405,14 +405,27 @@ public final class RunLedger {
      * call that would otherwise let the leases lapse.
      */
     public void extendLeases(long nowMs) {
-        List<LiveLeaf> leased = new ArrayList<>();
+        renewLeases(l -> l.leaseUntilMs != Long.MAX_VALUE, nowMs);
+    }
+
+    /**
+     * Renews the leases of the attempts in flight that {@code which} picks, in document order, so that the decisions
+     * that follow do not depend on the order they went in flight in.
+     */
+    private void renewLeases(java.util.function.Predicate<LiveLeaf> which, long nowMs) {
+        inFlightInOrder(which).forEach(l -> renewLease(l, nowMs));
+    }
+
+    /** The attempts in flight that {@code which} picks, in document order: inFlight is a hash map. */
+    private List<LiveLeaf> inFlightInOrder(java.util.function.Predicate<LiveLeaf> which) {
+        List<LiveLeaf> picked = new ArrayList<>();
         for (LiveLeaf live : inFlight.values()) {
-            if (live.leaseUntilMs != Long.MAX_VALUE) {
-                leased.add(live);
+            if (which.test(live)) {
+                picked.add(live);
             }
         }
-        leased.sort(Comparator.comparingInt(l -> l.ordinal));
-        leased.forEach(l -> renewLease(l, nowMs));
+        picked.sort(Comparator.comparingInt(l -> l.ordinal));
+        return picked;
     }
 
     /**
@@ -618,17 +631,10 @@ public final class RunLedger {
         for (int i = tree.groups.size() - 1; i >= 0; i--) {
             settle(tree.groups.get(i), nowMs);
         }
-        // Leases are not on the ledger: every attempt whose worker was heard of gets a fresh one from now, in document
-        // order (inFlight is a hash map), so that a coordinator that takes a run over gives its workers a whole lease
-        // to be heard from before it gives their attempts up.
-        List<LiveLeaf> heard = new ArrayList<>();
-        for (LiveLeaf live : inFlight.values()) {
-            if (live.workerId != null) {
-                heard.add(live);
-            }
-        }
-        heard.sort(Comparator.comparingInt(l -> l.ordinal));
-        heard.forEach(l -> renewLease(l, nowMs));
+        // Leases are not on the ledger: every attempt whose worker was heard of gets a fresh one from now, so that a
+        // coordinator that takes a run over gives its workers a whole lease to be heard from before it gives their
+        // attempts up.
+        renewLeases(l -> l.workerId != null, nowMs);
         // Whatever the restored state admits is dispatched in this call, after its deadlines (see enter).
         dispatchPending = true;
     }
@@ -1169,15 +1175,7 @@ public final class RunLedger {
         // (inFlight is a hash map: the leaves below are taken in document order, so that the decisions are the same
         // whatever order they went in flight in — as in a ledger restored from entries.)
         long giveUp = Dim.saturatedAdd(nowMs, config.abandonGrace().toMillis());
-        List<LiveLeaf> stopping = new ArrayList<>();
-        for (LiveLeaf live : inFlight.values()) {
-            int gi = live.spec.parent.index;
-            if (gi >= node.index && gi < end) {
-                stopping.add(live);
-            }
-        }
-        stopping.sort(Comparator.comparingInt(l -> l.ordinal));
-        for (LiveLeaf live : stopping) {
+        for (LiveLeaf live : inFlightInOrder(l -> l.spec.parent.index >= node.index && l.spec.parent.index < end)) {
             abandonBy(live, giveUp);
         }
         out.changed(node, nowMs);
