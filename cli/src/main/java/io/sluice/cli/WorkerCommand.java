@@ -22,7 +22,7 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--worker-id", description = "Identity in usage events (default: random)")
     String workerId;
 
-    @Option(names = "--concurrency", description = "Leaves run at once (default ${DEFAULT-VALUE})", defaultValue = "4")
+    @Option(names = "--concurrency", description = "Leaves run at once (default ${DEFAULT-VALUE})", defaultValue = "64")
     int concurrency;
 
     @Mixin

@@ -23,8 +23,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 interface KafkaClients {
 
-    /** A share consumer of the tasks topic that acquires at most one record per poll. */
-    ShareConsumer<byte[], byte[]> taskConsumer(String clientId);
+    /** A share consumer of the tasks topic that acquires at most {@code maxPerPoll} records per poll. */
+    ShareConsumer<byte[], byte[]> taskConsumer(String clientId, int maxPerPoll);
 
     /** A consumer without a group, for reading the control topic from its beginning. */
     Consumer<String, byte[]> controlConsumer(String clientId);
@@ -35,15 +35,17 @@ interface KafkaClients {
     static KafkaClients of(WorkerConfig config) {
         return new KafkaClients() {
             @Override
-            public ShareConsumer<byte[], byte[]> taskConsumer(String clientId) {
+            public ShareConsumer<byte[], byte[]> taskConsumer(String clientId, int maxPerPoll) {
                 Map<String, Object> p = base(config, clientId);
                 p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
                 p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-                // One record per poll, no prefetch: a lane never holds a task it has no slot for.
+                // At most the credit the feed polls for: the worker never acquires a task it has no slot for.
                 p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
-                p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
-                // An idle lane waits for a task in the broker; a short fetch wait bounds the dispatch latency
-                // (the default 500 ms would add up to half a second to a leaf that lands on an idle lane).
+                p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(maxPerPoll));
+                // While every slot is busy the feed does not poll, holding no record: that is no reason to leave the group.
+                p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, Integer.toString(Integer.MAX_VALUE));
+                // An idle feed waits for tasks in the broker; a short fetch wait bounds the dispatch latency
+                // (the default 500 ms would add up to half a second to a leaf that lands on an idle worker).
                 p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "20");
                 return new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs attempts around their executors and reports them: one usage event per completed step (seq 1..n, written
  * as the steps complete) and a final one (seq n+1, no usage, the terminal status), then waits until all of them
- * are durably written. Only then may the task be acknowledged. Every executed attempt ends with a final event —
- * a halt, its deadline or the worker's shutdown included — unless the events cannot be written.
+ * are durably written. Every executed attempt ends with a final event — a halt, its deadline or the worker's
+ * shutdown included — unless the events cannot be written; the coordinator then finds the attempt lost when its
+ * lease lapses.
  *
  * <p>Thread-safety: thread-safe; each call runs one attempt on the calling thread.
  */
@@ -41,17 +42,6 @@ final class LeafRuntime {
      * deduplicated against what the lost delivery wrote.
      */
     static final long LOST_SEQ = 0;
-
-    /** What to do with the task's record once the attempt is over. */
-    enum Disposition {
-        /** A final event is durably written: the task is done. */
-        ACCEPT,
-        /**
-         * No final event could be written (or the lane gave up on the task): deliver it again. The next delivery
-         * reports the attempt lost, since this one may have spent.
-         */
-        RELEASE
-    }
 
     private final String workerId;
     private final UsageSink sink;
@@ -75,7 +65,7 @@ final class LeafRuntime {
      *
      * @throws UsageWriteException when its usage could not be written durably
      */
-    Disposition execute(LeafTask task, LeafExecutor executor, StopSignal signal) {
+    void execute(LeafTask task, LeafExecutor executor, StopSignal signal) {
         LeafRun run = new LeafRun(task, workerId, sink, clock, metrics, signal);
         ScheduledFuture<?> deadlineTimer = null;
         if (task.deadlineMs() != null) {
@@ -112,7 +102,6 @@ final class LeafRuntime {
             metrics.taskEnded(f.status());
             log.debug("{}: {} attempt {} ended {} after {} steps: {}", workerId, task.path(), task.attempt(), f.status(),
                     run.seq(), f.error());
-            return Disposition.ACCEPT;
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -123,9 +112,9 @@ final class LeafRuntime {
     /**
      * Ends an attempt that is not executed (on its first delivery): one final event (seq 1) with no usage.
      *
-     * @throws UsageWriteException when it could not be written durably
+     * @return completes once the event is durably written, or exceptionally with a {@link UsageWriteException}
      */
-    Disposition finish(LeafTask task, Status status, String reason) {
+    CompletableFuture<Void> finish(LeafTask task, Status status, String reason) {
         return finalOnly(task, 1, status, reason, false);
     }
 
@@ -133,9 +122,9 @@ final class LeafRuntime {
      * Ends an attempt that is not executed because no attempt of it can succeed (e.g. its executor is unknown here):
      * one final {@code failed} event marked permanent, so that the leaf is not retried.
      *
-     * @throws UsageWriteException when it could not be written durably
+     * @return completes once the event is durably written, or exceptionally with a {@link UsageWriteException}
      */
-    Disposition failPermanently(LeafTask task, String reason) {
+    CompletableFuture<Void> failPermanently(LeafTask task, String reason) {
         return finalOnly(task, 1, Status.FAILED, reason, true);
     }
 
@@ -145,23 +134,31 @@ final class LeafRuntime {
      * seqs (deduplicated away) and could spend the grant twice. One final {@link Status#LOST} event, seq
      * {@link #LOST_SEQ}, no usage; the coordinator charges the attempt its whole grant and may retry the leaf.
      *
-     * @throws UsageWriteException when it could not be written durably
+     * @return completes once the event is durably written, or exceptionally with a {@link UsageWriteException}
      */
-    Disposition lost(LeafTask task, int delivery) {
+    CompletableFuture<Void> lost(LeafTask task, int delivery) {
         return finalOnly(task, LOST_SEQ, Status.LOST, lostReason(task.attempt(), delivery), false);
     }
 
     static String lostReason(int attempt, int delivery) {
         return "attempt " + attempt + " lost: delivery " + delivery
-                + " found it unfinished (its worker died or lost the lock)";
+                + " found it unaccepted (its worker died or lost the record before accepting it)";
     }
 
-    private Disposition finalOnly(LeafTask task, long seq, Status status, String reason, boolean permanent) {
-        await(List.of(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, seq, 0, 0, 0, true,
-                status, reason, permanent ? Boolean.FALSE : null, null, clock.millis()))), task);
-        metrics.taskEnded(status);
-        log.debug("{}: {} attempt {} not executed: {} ({})", workerId, task.path(), task.attempt(), status, reason);
-        return Disposition.ACCEPT;
+    private CompletableFuture<Void> finalOnly(LeafTask task, long seq, Status status, String reason, boolean permanent) {
+        return sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, seq, 0, 0, 0, true,
+                status, reason, permanent ? Boolean.FALSE : null, null, clock.millis())).handle((v, e) -> {
+                    if (e != null) {
+                        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                ? e.getCause() : e;
+                        throw new UsageWriteException("cannot write the final event of " + task.path() + " attempt "
+                                + task.attempt() + ": " + Verdict.message(cause), cause);
+                    }
+                    metrics.taskEnded(status);
+                    log.debug("{}: {} attempt {} not executed: {} ({})", workerId, task.path(), task.attempt(), status,
+                            reason);
+                    return null;
+                });
     }
 
     private JsonNode bounded(JsonNode output, LeafTask task) {

@@ -11,7 +11,6 @@ import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.schemas.Halt;
-import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.Rejection;
@@ -19,7 +18,6 @@ import io.sluice.schemas.Status;
 import io.sluice.schemas.UsageEvent;
 import io.sluice.schemas.WireFormatException;
 import io.sluice.schemas.WireRecords;
-import io.sluice.worker.LeafRuntime.Disposition;
 import io.sluice.worker.execute.ExecutorRegistry;
 import io.sluice.worker.execute.LeafExecutor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,33 +25,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides what to do with one delivered task record and does it:
+ * Decides what to do with one delivered task record, on the task feed's thread and without waiting for any write:
  * <ol>
  *   <li>not a valid task → a {@link Rejection} on the DLQ (and a final {@code failed} event when the record names
- *       its run, path and attempt); acknowledged, so it never blocks;</li>
+ *       its run, path and attempt);</li>
  *   <li>delivered before ({@code deliveryCount() > 1}) → never run again: a final {@code lost} event (seq 0, no
- *       usage). The earlier delivery did not finish — its worker died, lost the lock, or released the task — and
- *       may have spent any part of the grant; running the attempt again would restart its seqs, which the
- *       coordinator deduplicates away, and could spend the grant twice. A redelivery of a record this worker is
- *       still running never gets here ({@link Deliveries} joins it to that execution). This comes before the
- *       checks below: their seq-1 final event could collide with the lost delivery's first step event. On the
- *       record's last delivery ({@code share.delivery.count.limit}) a rejection goes to the DLQ too, as the
- *       broker would archive it silently if this one failed as well;</li>
+ *       usage). A worker accepts a task only after it announced the attempt durably and before it runs it, so a
+ *       redelivery means the earlier one's worker died or lost the record between delivery and acceptance — it may
+ *       have announced the attempt, and the coordinator cannot tell whether it started. This comes before the
+ *       checks below: their seq-1 final event could collide with an earlier delivery's first step event. On the
+ *       record's last delivery ({@code share.delivery.count.limit}) a rejection goes to the DLQ too, as the broker
+ *       would archive it silently if this one failed as well;</li>
  *   <li>covered by a halt → a final event with the halt's status and "halted: ..." reason, no usage, not executed;</li>
  *   <li>deadline passed → a final {@code timed_out} event, no usage, not executed;</li>
  *   <li>unknown executor → a final {@code failed} event "unknown executor 'x'" and a rejection;</li>
- *   <li>not to be started — the worker is shutting down, or the lane has no slot for it — → a final
- *       {@code cancelled} event with the reason, no usage (the coordinator retries it as a new attempt);</li>
- *   <li>else executed by {@link LeafRuntime}.</li>
+ *   <li>not to be started — the worker is shutting down, or the feed held the record too long to trust its lock
+ *       — → a final {@code cancelled} event with the reason, no usage (the coordinator retries it as a new
+ *       attempt);</li>
+ *   <li>else {@link Start}: registered as running, to be announced, accepted and then {@link #execute executed}.</li>
  * </ol>
- * Every path ends with the record's final event durably written and {@link Disposition#ACCEPT}, or throws.
+ * Every other path is {@link Settled}: its record may be accepted once the returned writes are durable.
  *
- * <p>Thread-safety: stateless apart from thread-safe collaborators. {@link #handle} runs on an executor thread,
- * {@link #decline} on the lane's.
+ * <p>Thread-safety: stateless apart from thread-safe collaborators. {@link #admit} runs on the feed's thread,
+ * {@link #execute} on the executor pool's.
  */
 final class TaskHandler {
 
     private static final Logger log = LoggerFactory.getLogger(TaskHandler.class);
+
+    /** What admitting a record led to. */
+    sealed interface Admission permits Settled, Start {
+    }
+
+    /** Ended without running; {@code written} completes once its events are durable (exceptionally if they cannot be). */
+    record Settled(CompletableFuture<Void> written) implements Admission {
+    }
+
+    /** To be run: registered as running, not yet announced to its coordinator. */
+    record Start(LeafTask task, LeafExecutor executor, RunningLeaves.Leaf leaf) implements Admission {
+    }
 
     private final String workerId;
     private final ExecutorRegistry executors;
@@ -88,95 +98,87 @@ final class TaskHandler {
     }
 
     /**
-     * Handles a task the lane has a slot for: runs it unless one of the rules above ends it first.
+     * Applies the rules above to a delivered record.
      *
-     * @throws LeafRuntime.UsageWriteException when its final event could not be written durably
+     * @param notToStart when not null, the record must not run: it ends {@code cancelled} with this reason (after
+     *                   the rules before that one, so that a redelivered task is reported lost and a halted one halted)
      */
-    Disposition handle(ConsumerRecord<byte[], byte[]> record) {
-        return handle(record, null);
-    }
-
-    /**
-     * Ends a task without running it, for {@code reason} (e.g. the lane has no slot for it). The rules above still
-     * apply first, so that a redelivered task is reported lost and a halted one halted.
-     *
-     * @throws LeafRuntime.UsageWriteException when its final event could not be written durably
-     */
-    Disposition decline(ConsumerRecord<byte[], byte[]> record, String reason) {
-        return handle(record, reason);
-    }
-
-    private Disposition handle(ConsumerRecord<byte[], byte[]> record, String notToStart) {
+    Admission admit(ConsumerRecord<byte[], byte[]> record, String notToStart) {
         LeafTask task;
         try {
             task = decode(record.value());
         } catch (IllegalArgumentException | WireFormatException e) {
-            return rejectInvalid(record, e.getMessage());
+            return new Settled(rejectInvalid(record, e.getMessage()));
         }
         int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
         if (delivery > 1) {
-            return reportLost(record, task, delivery);
+            return new Settled(reportLost(record, task, delivery));
         }
         RunningLeaves.Leaf leaf = running.add(task, new StopSignal(cancelCallbacks));
+        boolean starts = false;
         try {
             Optional<Halt> halt = halts.covering(task.runId(), task.path(), task.attempt());
             if (halt.isPresent()) {
                 metrics.dropped(WorkerMetrics.DROPPED_HALTED);
                 StopSignal.Stop stop = StopSignal.Stop.halt(halt.get());
-                return runtime.finish(task, stop.status(), stop.reason());
+                return new Settled(runtime.finish(task, stop.status(), stop.reason()));
             }
             if (task.deadlineMs() != null && clock.millis() >= task.deadlineMs()) {
                 metrics.dropped(WorkerMetrics.DROPPED_EXPIRED);
-                return runtime.finish(task, Status.TIMED_OUT, "deadline passed before the task started");
+                return new Settled(runtime.finish(task, Status.TIMED_OUT, "deadline passed before the task started"));
             }
             Optional<LeafExecutor> executor = executors.find(task.executor());
             if (executor.isEmpty()) {
                 // Another attempt would find the same: the leaf fails at once, not max_attempts times.
                 String error = "unknown executor '" + task.executor() + "'";
-                return rejectAndFail(record, task, "executor: " + error + " (known here: " + executors.names() + ")", error);
+                return new Settled(rejectAndFail(record, task, "executor: " + error + " (known here: " + executors.names()
+                        + ")", error));
             }
             // The leaf is registered before this check, so a shutdown that begins later reaches it as a stop.
             String cancelled = notToStart != null ? notToStart : draining.getAsBoolean() ? StopSignal.SHUTTING_DOWN : null;
             if (cancelled != null) {
                 log.info("{}: {} attempt {} not started: {}", workerId, task.path(), task.attempt(), cancelled);
-                return runtime.finish(task, Status.CANCELLED, cancelled);
+                metrics.dropped(WorkerMetrics.DROPPED_NOT_STARTED);
+                return new Settled(runtime.finish(task, Status.CANCELLED, cancelled));
             }
-            announce(task);
-            return runtime.execute(task, executor.get(), leaf.signal);
+            starts = true;
+            return new Start(task, executor.get(), leaf);
         } finally {
-            running.remove(leaf);
+            if (!starts) {
+                running.remove(leaf);
+            }
         }
     }
 
     /**
-     * Tells the run's coordinator at once that this worker runs the attempt (a heartbeat naming it): the attempt is
-     * bound to this worker and holds a lease from now, not from its first step's usage or the next periodic
-     * heartbeat — so that a worker that freezes or dies right after taking a task is found out by its lease too.
-     * Not waited for: the periodic heartbeats follow.
+     * Runs an admitted, announced and accepted attempt, on the calling thread, until its final event is durable.
+     *
+     * @throws LeafRuntime.UsageWriteException when its usage could not be written (its lease then lapses, and the
+     *                                         coordinator ends it lost)
      */
-    private void announce(LeafTask task) {
-        sink.heartbeat(new Heartbeat(task.runId(), workerId, List.of(new Heartbeat.Attempt(task.path(), task.attempt())),
-                clock.millis())).whenComplete((v, e) -> {
-                    if (e != null) {
-                        log.debug("{}: start of {} attempt {} not announced: {}", workerId, task.path(), task.attempt(),
-                                e.toString());
-                    }
-                });
+    void execute(Start start) {
+        try {
+            runtime.execute(start.task(), start.executor(), start.leaf().signal);
+        } finally {
+            running.remove(start.leaf());
+        }
     }
 
-    private Disposition reportLost(ConsumerRecord<byte[], byte[]> record, LeafTask task, int delivery) {
+    /** An admitted attempt that is not run after all (it could not be announced or accepted). */
+    void abandon(Start start, String why) {
+        running.remove(start.leaf());
+        log.warn("{}: {} attempt {} not run: {}", workerId, start.task().path(), start.task().attempt(), why);
+    }
+
+    private CompletableFuture<Void> reportLost(ConsumerRecord<byte[], byte[]> record, LeafTask task, int delivery) {
         log.info("{}: {} attempt {} is on delivery {}: an earlier one did not finish; reported lost, not run again",
                 workerId, task.path(), task.attempt(), delivery);
-        CompletableFuture<Void> dlq = null;
-        if (delivery >= deliveryLimit) {
-            dlq = sink.reject(rejection(record, task.runId(), "delivered " + delivery + " times (the limit): "
-                    + LeafRuntime.lostReason(task.attempt(), delivery)));
+        CompletableFuture<Void> lost = runtime.lost(task, delivery);
+        if (delivery < deliveryLimit) {
+            return lost;
         }
-        Disposition d = runtime.lost(task, delivery);
-        if (dlq != null) {
-            await(List.of(dlq));
-        }
-        return d;
+        return CompletableFuture.allOf(lost, sink.reject(rejection(record, task.runId(), "delivered " + delivery
+                + " times (the limit): " + LeafRuntime.lostReason(task.attempt(), delivery))));
     }
 
     static LeafTask decode(byte[] value) {
@@ -200,7 +202,7 @@ final class TaskHandler {
         return task;
     }
 
-    private Disposition rejectInvalid(ConsumerRecord<byte[], byte[]> record, String error) {
+    private CompletableFuture<Void> rejectInvalid(ConsumerRecord<byte[], byte[]> record, String error) {
         Identity id = Identity.guess(record);
         log.warn("{}: task record {}-{}@{} is invalid, rejected to the DLQ: {}", workerId, record.topic(),
                 record.partition(), record.offset(), error);
@@ -209,32 +211,20 @@ final class TaskHandler {
         if (id.complete()) {
             // The coordinator waits for this attempt: tell it that it ended.
             writes.add(sink.usage(new UsageEvent(id.runId, id.path, id.attempt, workerId, 1, 0, 0, 0, true, Status.FAILED,
-                    "invalid task: " + error, null, clock.millis())));
-            metrics.taskEnded(Status.FAILED);
+                    "invalid task: " + error, null, clock.millis())).thenRun(() -> metrics.taskEnded(Status.FAILED)));
         }
-        await(writes);
-        return Disposition.ACCEPT;
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
-    private Disposition rejectAndFail(ConsumerRecord<byte[], byte[]> record, LeafTask task, String rejection, String error) {
+    private CompletableFuture<Void> rejectAndFail(ConsumerRecord<byte[], byte[]> record, LeafTask task, String rejection,
+                                                  String error) {
         log.warn("{}: {} attempt {} rejected: {}", workerId, task.path(), task.attempt(), error);
-        CompletableFuture<Void> dlq = sink.reject(rejection(record, task.runId(), rejection));
-        Disposition d = runtime.failPermanently(task, error);
-        await(List.of(dlq));
-        return d;
+        return CompletableFuture.allOf(sink.reject(rejection(record, task.runId(), rejection)),
+                runtime.failPermanently(task, error));
     }
 
     private Rejection rejection(ConsumerRecord<byte[], byte[]> record, String runId, String error) {
         return Rejection.of(record, runId, "task", List.of(error), clock.millis());
-    }
-
-    private static void await(List<CompletableFuture<Void>> writes) {
-        try {
-            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
-        } catch (RuntimeException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new LeafRuntime.UsageWriteException("cannot write a rejection: " + Verdict.message(cause), cause);
-        }
     }
 
     /** What an invalid record still tells about the attempt it was meant to be. */

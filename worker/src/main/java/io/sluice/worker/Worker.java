@@ -2,7 +2,6 @@ package io.sluice.worker;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -10,8 +9,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,7 +26,6 @@ import io.sluice.worker.execute.ExecutorRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,30 +34,31 @@ import org.slf4j.LoggerFactory;
  * A stateless Sluice worker: it takes leaf tasks from the share group on {@code sluice.tasks}, runs them with
  * their executors under their grants, and reports their usage to {@code sluice.usage}.
  *
- * <p>Structure: {@code concurrency} lanes, each a share consumer holding at most one task, owned by its thread
- * {@code sluice-worker-poll-N} (see {@link Lane} for why one consumer per slot); a pool of {@code concurrency}
- * threads {@code sluice-worker-exec-N} runs the leaves; a halt watcher thread {@code sluice-worker-halts} follows
- * the control topic and cancels covered leaves within milliseconds; one idempotent producer writes usage events
- * and rejections. A task is acknowledged only after its final usage event is durably written, so a worker that
- * dies leaves its tasks to be delivered again — and a worker that receives such a redelivery reports the attempt
- * {@code lost} instead of running it again (see {@link TaskHandler}).
+ * <p>Structure: one share consumer, owned by the task feed's thread {@code sluice-worker-feed-1}, fetches by
+ * credit — only for free slots of the worker's {@code concurrency} — and accepts each task at once, after announcing
+ * its attempt to the run's coordinator (see {@link TaskFeed}); a pool of up to {@code concurrency} threads
+ * {@code sluice-worker-exec-N} runs the leaves; a halt watcher thread {@code sluice-worker-halts-1} follows the
+ * control topic and cancels covered leaves within milliseconds; a timer sends heartbeats that renew the leases of
+ * the attempts this worker runs; one idempotent producer writes usage events, heartbeats and rejections. A worker
+ * that dies is found out by the coordinators when those leases lapse: its attempts end lost (strict mode charges
+ * each its whole grant) and are retried. A record redelivered because its worker died before accepting it is
+ * reported lost, never run twice (see {@link TaskHandler}).
  *
- * <p>Lifecycle: {@link #start()} once (it returns when the halts are read and the lanes run); {@link #close()} is
+ * <p>Lifecycle: {@link #start()} once (it returns when the halts are read and the feed runs); {@link #close()} is
  * idempotent, returns within {@link WorkerConfig#shutdownTimeout()} + {@link #CLOSE_MARGIN}, and shuts down in
- * order: stop fetching (idle lanes stop polling; a task acquired but not started is ended {@code cancelled}
- * "worker shutting down" without running), let in-flight leaves finish within the shutdown timeout, cancel the
- * rest (they end {@code cancelled} "worker shutting down" with their partial usage), acknowledge every ended task
- * ({@code ACCEPT}, never {@code RELEASE}: a released started task would be reported lost by the next worker and
- * charged its whole grant), flush and close the producer, close the clients, and remove the meters. Only a leaf
- * that ignores its cancellation for two more seconds has its lane interrupted and its task released (it may
- * still spend, so the next delivery reports it lost).
+ * order: stop fetching (the feed acknowledges the batch in hand, commits and closes its consumer; a task admitted
+ * from now on is ended {@code cancelled} "worker shutting down" without running), let in-flight leaves finish
+ * within the shutdown timeout, cancel the rest (they end {@code cancelled} "worker shutting down" with their partial
+ * usage, and the coordinator retries them), flush and close the producer, close the clients, and remove the meters.
+ * Only a leaf that ignores its cancellation for two more seconds has its thread interrupted; if it writes no final
+ * event, its lease lapses and the coordinator ends it lost.
  *
- * <p>Supervision: a lane that stops on its own (a Kafka error retrying cannot help, such as an authentication
+ * <p>Supervision: a task feed that stops on its own (a Kafka error retrying cannot help, such as an authentication
  * failure, or a bug) or a halt watcher that stops following halts fails the worker: it shuts down in the same order
  * and ends {@link State#FAILED}, and {@link #terminated()} completes so that its process exits non-zero for a
- * supervisor to restart it — rather than run on with a slot that takes nothing, or overspend because halts no
- * longer reach it. Executors' cancellation callbacks run on a pool of their own ({@code sluice-worker-cancel-N}), so
- * that a slow one cannot stall the halts and deadlines of the other leaves.
+ * supervisor to restart it — rather than run on taking nothing, or overspend because halts no longer reach it.
+ * Executors' cancellation callbacks run on a pool of their own ({@code sluice-worker-cancel-N}), so that a slow one
+ * cannot stall the halts and deadlines of the other leaves.
  *
  * <p>Thread-safety: {@link #start()}, {@link #close()} and {@link #state()} may be called from any thread.
  */
@@ -70,9 +71,9 @@ public final class Worker implements AutoCloseable {
     static final Duration HALT_POLL = Duration.ofMillis(200);
     /** Usage writes wait longer than the producer's own delivery timeout (2 min by default) before giving up. */
     static final Duration WRITE_TIMEOUT = Duration.ofMinutes(3);
-    /** How long cancelled leaves have to end, and their lanes to acknowledge them, before the lanes are interrupted. */
+    /** How long cancelled leaves have to end before their threads are interrupted. */
     static final Duration CANCEL_GRACE = Duration.ofSeconds(2);
-    /** How long interrupted lanes have to release their tasks and close. */
+    /** How long interrupted leaves have to end. */
     static final Duration INTERRUPT_GRACE = Duration.ofSeconds(1);
     /** {@link #close()} returns within the shutdown timeout plus this. */
     public static final Duration CLOSE_MARGIN = Duration.ofSeconds(5);
@@ -88,14 +89,13 @@ public final class Worker implements AutoCloseable {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CompletableFuture<State> terminated = new CompletableFuture<>();
-    /** Set when {@link #close()} begins, before the lanes stop: tasks not yet started are then not started. */
+    /** Set when {@link #close()} begins, before the feed stops: tasks not yet started are then not started. */
     private volatile boolean draining;
     private final Object lifecycle = new Object();
     private final Halts halts = new Halts();
     private final RunningLeaves running = new RunningLeaves();
-    private final Deliveries deliveries = new Deliveries();
-    private final List<Lane> lanes = new ArrayList<>();
-    private final List<Thread> laneThreads = new ArrayList<>();
+    private Slots slots;
+    private TaskFeed feed;
 
     private WorkerMetrics metrics;
     private KafkaUsageSink sink;
@@ -154,9 +154,14 @@ public final class Worker implements AutoCloseable {
                 throw new IllegalStateException("worker " + config.workerId() + ": cannot start when " + state.get());
             }
             try {
-                metrics = new WorkerMetrics(meterRegistry, config.workerId(), this::lanesAlive);
+                slots = new Slots(config.concurrency());
+                metrics = new WorkerMetrics(meterRegistry, config.workerId(), this::fetching, slots::free);
                 sink = new KafkaUsageSink(clients.producer(clientId("usage")));
-                pool = Executors.newFixedThreadPool(config.concurrency(), threads("sluice-worker-exec-"));
+                // Threads are made as leaves need them, up to one per slot; idle ones end after a minute.
+                ThreadPoolExecutor leafPool = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 1,
+                        TimeUnit.MINUTES, new LinkedBlockingQueue<>(), threads("sluice-worker-exec-"));
+                leafPool.allowCoreThreadTimeOut(true);
+                pool = leafPool;
                 timer = Executors.newSingleThreadScheduledExecutor(threads("sluice-worker-timer-"));
                 // At most one callback per leaf is ever pending, so this pool stays within the worker's concurrency.
                 cancelPool = Executors.newCachedThreadPool(threads("sluice-worker-cancel-"));
@@ -165,18 +170,6 @@ public final class Worker implements AutoCloseable {
                 LeafRuntime runtime = new LeafRuntime(config.workerId(), sink, clock, metrics, timer, WRITE_TIMEOUT);
                 TaskHandler handler = new TaskHandler(config.workerId(), executors, runtime, sink, halts, running, metrics,
                         clock, config.deliveryLimit(), () -> draining, cancelPool);
-                ExecutorService leafPool = pool;
-                Lane.TaskRunner runner = new Lane.TaskRunner() {
-                    @Override
-                    public CompletableFuture<LeafRuntime.Disposition> start(ConsumerRecord<byte[], byte[]> record) {
-                        return CompletableFuture.supplyAsync(() -> handler.handle(record), leafPool);
-                    }
-
-                    @Override
-                    public LeafRuntime.Disposition decline(ConsumerRecord<byte[], byte[]> record, String reason) {
-                        return handler.decline(record, reason);
-                    }
-                };
 
                 // Clients are created here, so that a bad setting fails start() rather than a background thread.
                 watcher = new HaltWatcher(clients.controlConsumer(clientId("halts")), halts, this::onHalt, sink, this::fail,
@@ -189,21 +182,16 @@ public final class Worker implements AutoCloseable {
                             + CATCH_UP_TIMEOUT + (cause != null ? ": " + cause.getMessage() : ""), cause);
                 }
 
-                ThreadFactory pollThreads = threads("sluice-worker-poll-");
-                for (int i = 1; i <= config.concurrency(); i++) {
-                    Lane lane = new Lane(i, config.workerId(), clients.taskConsumer(clientId("lane-" + i)), deliveries,
-                            runner, config.pollTimeout(), config.lockDuration(), this::fail);
-                    lanes.add(lane);
-                    Thread t = pollThreads.newThread(lane);
-                    laneThreads.add(t);
-                    t.start();
-                }
+                int batch = TaskFeed.batchFor(config.concurrency());
+                feed = new TaskFeed(config.workerId(), clients.taskConsumer(clientId("tasks"), batch), handler, slots, pool,
+                        sink, clock, config.pollTimeout(), config.lockDuration(), WRITE_TIMEOUT, batch, this::fail);
+                threads("sluice-worker-feed-").newThread(feed).start();
                 if (!state.compareAndSet(State.STARTING, State.RUNNING)) {
                     throw new IllegalStateException("worker " + config.workerId() + " failed while starting",
                             failure.get());
                 }
-                log.info("worker {} started: {} lanes on group {}, executors {}", config.workerId(), config.concurrency(),
-                        config.groupId(), executors.names());
+                log.info("worker {} started: {} slots, fetching up to {} tasks at a time, on group {}, executors {}",
+                        config.workerId(), config.concurrency(), batch, config.groupId(), executors.names());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 close();
@@ -216,7 +204,7 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * A lane or the halt watcher stopped on its own: the worker shuts down (on a thread of its own, since the caller
+     * The task feed or the halt watcher stopped on its own: the worker shuts down (on a thread of its own, since the caller
      * is one of the threads the shutdown waits for) and ends FAILED.
      */
     private void fail(Throwable cause) {
@@ -261,13 +249,9 @@ public final class Worker implements AutoCloseable {
         });
     }
 
-    /** Lanes whose threads still run. */
-    private int lanesAlive() {
-        int alive = 0;
-        for (Lane lane : lanes) {
-            alive += lane.hasExited() ? 0 : 1;
-        }
-        return alive;
+    /** 1 while the task feed runs. */
+    private int fetching() {
+        return feed != null && !feed.hasExited() ? 1 : 0;
     }
 
     private void onHalt(Halt halt) {
@@ -314,31 +298,33 @@ public final class Worker implements AutoCloseable {
         long end = drained + CLOSE_MARGIN.toNanos();
         boolean interrupted = false;
         try {
-            // 1. Stop fetching: idle lanes exit; a task acquired now is cancelled without running (see draining).
-            lanes.forEach(Lane::stopFetching);
+            // 1. Stop fetching: the feed acknowledges the batch in hand and closes its consumer, which holds nothing.
+            if (feed != null) {
+                feed.stopFetching();
+                if (!feed.awaitExit(remaining(drained).toNanos())) {
+                    log.warn("worker {}: task feed did not stop within the shutdown timeout", config.workerId());
+                }
+            }
             // 2. Let in-flight leaves finish, within the bound.
-            if (!awaitLanes(drained)) {
-                // 3. Cancel the rest: they end "cancelled" with their partial usage, and their lanes accept them.
+            if (slots != null && !slots.awaitIdle(remaining(drained).toNanos())) {
+                // 3. Cancel the rest: they end "cancelled" with their partial usage, and the coordinator retries them.
                 log.info("worker {}: cancelling {} leaves still running after {}", config.workerId(), running.size(),
                         config.shutdownTimeout());
                 running.stopAll(StopSignal.Stop.shutdown());
-                if (!awaitLanes(drained + CANCEL_GRACE.toNanos())) {
-                    // Lanes that are only committing and closing are left to finish that.
-                    for (int i = 0; i < lanes.size(); i++) {
-                        if (lanes.get(i).isBusy()) {
-                            log.warn("worker {}: a leaf ignores cancellation; interrupting lane {}, which releases its task",
-                                    config.workerId(), i + 1);
-                            laneThreads.get(i).interrupt();
-                        }
-                    }
-                    awaitLanes(drained + CANCEL_GRACE.toNanos() + INTERRUPT_GRACE.toNanos());
+                if (!slots.awaitIdle(CANCEL_GRACE.toNanos())) {
+                    log.warn("worker {}: {} leaves ignore cancellation; interrupting them (without a final event their "
+                            + "leases lapse and their coordinators end them lost)", config.workerId(), slots.used());
+                    pool.shutdownNow();
+                    slots.awaitIdle(INTERRUPT_GRACE.toNanos());
                 }
             }
         } catch (InterruptedException e) {
             interrupted = true;
-            laneThreads.forEach(Thread::interrupt);
+            if (pool != null) {
+                pool.shutdownNow();
+            }
         } finally {
-            // 4. Flush and close the producer, within the bound: every accepted task's usage is already written.
+            // 4. Flush and close the producer, within the bound: every ended leaf's usage is already written.
             if (sink != null) {
                 try {
                     sink.close(remaining(end));
@@ -377,15 +363,6 @@ public final class Worker implements AutoCloseable {
         return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
     }
 
-    private boolean awaitLanes(long deadlineNanos) throws InterruptedException {
-        for (Lane lane : lanes) {
-            if (!lane.awaitExit(deadlineNanos - System.nanoTime())) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     public State state() {
         return state.get();
     }
@@ -407,9 +384,9 @@ public final class Worker implements AutoCloseable {
         return config;
     }
 
-    /** Lock renewals sent by this worker's lanes (for tests and diagnostics). */
-    long renewals() {
-        return lanes.stream().mapToLong(Lane::renewals).sum();
+    /** Tasks this worker accepted and started (for tests and diagnostics). */
+    long accepted() {
+        return feed == null ? 0 : feed.accepted();
     }
 
     /** True when this worker has read a halt of the run (for tests). */

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param workerId         this worker's id, reported in usage events and used in client ids
  * @param concurrency      leaves this worker runs at once; it never acquires more tasks than that
  * @param lockDuration     the share group's record lock ({@code share.record.lock.duration.ms}, set by
- *                         {@link Worker#configureShareGroup}); a running task's lock is renewed every half of it.
+ *                         {@link Worker#configureShareGroup}): it covers a task from its delivery to its acceptance,
+ *                         which is milliseconds (a task is accepted before it runs, and never renewed).
  *                         The broker bounds it (by default 15 s to 60 s)
  * @param pollTimeout      how long an idle poll waits for a task
  * @param shutdownTimeout  how long {@link Worker#close()} lets in-flight leaves finish before it cancels them; they
@@ -33,7 +34,8 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
                            Map<String, String> clientProperties, Duration heartbeatInterval) {
 
     public static final String DEFAULT_GROUP_ID = "sluice-workers";
-    public static final int DEFAULT_CONCURRENCY = 4;
+    /** Leaves are mostly I/O-bound (model calls of seconds to minutes): a slot costs a parked thread while busy, nothing idle. */
+    public static final int DEFAULT_CONCURRENCY = 64;
     public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(30);
     // A share consumer's poll does not return early when a task arrives mid-poll (measured on 4.3.1): the poll
     // timeout bounds how long a task waits for an idle lane. 100 ms keeps dispatch latency low at ~10 fetches/s per lane.
@@ -42,8 +44,8 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
     public static final int DEFAULT_DELIVERY_LIMIT = 5;
     /** A third of the coordinators' default lease (10 s): two heartbeats may be lost before an attempt lapses. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(3);
-    /** Each unit of concurrency is one share-group member: keep it within what a group can hold. */
-    public static final int MAX_CONCURRENCY = 256;
+    /** A busy slot is a thread of the leaf pool; beyond this, run more worker processes. */
+    public static final int MAX_CONCURRENCY = 4096;
 
     public WorkerConfig {
         requireText("bootstrapServers", bootstrapServers);

@@ -12,10 +12,11 @@ public enum WorkerMeters {
 
     TASKS("sluice.worker.tasks", Meter.Type.COUNTER, "Tasks that ended with a final usage event, by final status", "status"),
     INFLIGHT("sluice.worker.inflight", Meter.Type.GAUGE, "Leaves executing now"),
-    LANES_ALIVE("sluice.worker.lanes.alive", Meter.Type.GAUGE, "Lanes (slots) whose threads run; below the concurrency, the worker is failing"),
+    FETCHING("sluice.worker.fetching", Meter.Type.GAUGE, "1 while the worker's task feed runs; 0 once it stopped (the worker is failing or shutting down)"),
+    SLOTS_FREE("sluice.worker.slots.free", Meter.Type.GAUGE, "Slots (of the concurrency) not holding a leaf: the credit the task feed fetches for"),
     STEP("sluice.worker.step", Meter.Type.TIMER, "Duration of one executor step (a model call), begin to completion", "executor"),
     TOKENS("sluice.worker.tokens", Meter.Type.COUNTER, "Tokens reported by completed steps", "direction"),
-    DROPPED("sluice.worker.dropped", Meter.Type.COUNTER, "Tasks ended without executing because a halt covers them or their deadline passed", "reason");
+    DROPPED("sluice.worker.dropped", Meter.Type.COUNTER, "Tasks ended without executing: a halt covers them, their deadline passed, or they could not be started (the worker shuts down, or held the record too long to trust its lock)", "reason");
 
     /** The tag every worker meter carries. */
     public static final String WORKER_TAG = "worker";

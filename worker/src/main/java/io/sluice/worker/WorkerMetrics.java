@@ -25,6 +25,7 @@ final class WorkerMetrics implements AutoCloseable {
 
     static final String DROPPED_HALTED = "halted";
     static final String DROPPED_EXPIRED = "expired";
+    static final String DROPPED_NOT_STARTED = "not_started";
 
     private final MeterRegistry registry;
     private final String workerId;
@@ -34,21 +35,26 @@ final class WorkerMetrics implements AutoCloseable {
     /** After close, a straggling leaf must not register its meters again. */
     private volatile boolean closed;
 
-    WorkerMetrics(MeterRegistry registry, String workerId, java.util.function.IntSupplier lanesAlive) {
+    WorkerMetrics(MeterRegistry registry, String workerId, java.util.function.IntSupplier fetching,
+                  java.util.function.IntSupplier slotsFree) {
         this.registry = registry;
         this.workerId = workerId;
         registered.add(Gauge.builder(WorkerMeters.INFLIGHT.meterName(), inflight, AtomicInteger::get)
                 .description(WorkerMeters.INFLIGHT.description())
                 .tag(WorkerMeters.WORKER_TAG, workerId)
                 .register(registry));
-        registered.add(Gauge.builder(WorkerMeters.LANES_ALIVE.meterName(), lanesAlive::getAsInt)
-                .description(WorkerMeters.LANES_ALIVE.description())
+        registered.add(Gauge.builder(WorkerMeters.FETCHING.meterName(), fetching::getAsInt)
+                .description(WorkerMeters.FETCHING.description())
+                .tag(WorkerMeters.WORKER_TAG, workerId)
+                .register(registry));
+        registered.add(Gauge.builder(WorkerMeters.SLOTS_FREE.meterName(), slotsFree::getAsInt)
+                .description(WorkerMeters.SLOTS_FREE.description())
                 .tag(WorkerMeters.WORKER_TAG, workerId)
                 .register(registry));
     }
 
     WorkerMetrics(MeterRegistry registry, String workerId) {
-        this(registry, workerId, () -> 0);
+        this(registry, workerId, () -> 0, () -> 0);
     }
 
     void taskEnded(Status status) {

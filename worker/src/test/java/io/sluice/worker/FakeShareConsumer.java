@@ -32,26 +32,28 @@ import org.apache.kafka.common.record.TimestampType;
 
 /**
  * A share consumer in explicit acknowledgement mode with the 4.3.1 behaviour measured on a real broker: every
- * delivered record must be acknowledged before the next poll; a renewed record comes back from the second poll
- * after the RENEW and, while a renewal is pending, nothing new is fetched; at most {@link #maxPerPoll} (one)
- * new records per poll. A released record is offered again with its delivery count increased.
+ * delivered record must be acknowledged before the next poll; at most {@link #maxPerPoll} records per poll;
+ * acknowledgements take effect when committed (or with the next poll, or on close). A released record is offered
+ * again with its delivery count increased. The feed never renews: a {@code RENEW} is a violation.
  */
 final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
 
     private final BlockingDeque<ConsumerRecord<byte[], byte[]>> available = new LinkedBlockingDeque<>();
     private final Map<Long, ConsumerRecord<byte[], byte[]>> delivered = new LinkedHashMap<>();
     private final Map<Long, AcknowledgeType> pendingAcks = new LinkedHashMap<>();
-    private final List<ConsumerRecord<byte[], byte[]>> renewalsOnTheWire = new ArrayList<>();
-    private final List<ConsumerRecord<byte[], byte[]>> renewed = new ArrayList<>();
     private final AtomicBoolean wakeup = new AtomicBoolean();
     private final int lockMs;
 
-    /** Every acknowledgement sent, e.g. "RENEW 0", "ACCEPT 0". */
+    /** Every acknowledgement sent, e.g. "ACCEPT 0", "RELEASE 1". */
     final List<String> acks = new CopyOnWriteArrayList<>();
     final List<String> violations = new CopyOnWriteArrayList<>();
     volatile boolean closed;
-    /** New records one poll may return (a real lane asks for one; more simulates a surplus). */
+    /** Records one poll may return ({@code max.poll.records}). */
     volatile int maxPerPoll = 1;
+    /** When set, a commit reports this error for the partition: the acknowledgements were refused. */
+    volatile KafkaException commitRefusal;
+    /** Polls, with their timeouts in ms. */
+    final List<Long> polls = new CopyOnWriteArrayList<>();
     /** When set, every poll throws it (an error of the cluster or the client). */
     volatile RuntimeException pollFailure;
 
@@ -92,18 +94,8 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
             violations.add("poll with unacknowledged " + delivered.keySet());
             throw new IllegalStateException("All records must be acknowledged in explicit acknowledgement mode.");
         }
-        List<ConsumerRecord<byte[], byte[]>> back = new ArrayList<>(renewed);
-        renewed.clear();
-        renewed.addAll(renewalsOnTheWire);
-        renewalsOnTheWire.clear();
+        polls.add(timeout.toMillis());
         sendAcks();
-        if (!back.isEmpty()) {
-            back.forEach(r -> delivered.put(r.offset(), r));
-            return records(back);
-        }
-        if (!renewed.isEmpty()) {
-            return ConsumerRecords.empty();
-        }
         ConsumerRecord<byte[], byte[]> next;
         try {
             next = available.poll(Math.min(timeout.toMillis(), 20), TimeUnit.MILLISECONDS);
@@ -140,7 +132,7 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
         }
         pendingAcks.put(r.offset(), type);
         switch (type) {
-            case RENEW -> renewalsOnTheWire.add(r);
+            case RENEW -> violations.add("renewed " + r.offset());
             case RELEASE -> available.addFirst(record(r.offset(), r.value(), (short) (r.deliveryCount().orElse((short) 1) + 1)));
             default -> {
             }
@@ -163,7 +155,9 @@ final class FakeShareConsumer implements ShareConsumer<byte[], byte[]> {
             throw new WakeupException();
         }
         sendAcks();
-        return Map.of();
+        KafkaException refusal = commitRefusal;
+        return refusal == null ? Map.of()
+                : Map.of(new TopicIdPartition(Uuid.ZERO_UUID, 0, "sluice.tasks"), Optional.of(refusal));
     }
 
     @Override

@@ -22,7 +22,6 @@ import io.sluice.schemas.Json;
 import io.sluice.schemas.LeafTask;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.UsageEvent;
-import io.sluice.worker.LeafRuntime.Disposition;
 import io.sluice.worker.execute.BudgetExhaustedException;
 import io.sluice.worker.execute.LeafExecutor;
 import io.sluice.worker.execute.Outcome;
@@ -45,8 +44,8 @@ class LeafRuntimeTest {
         timer.shutdownNow();
     }
 
-    private Disposition run(LeafTask task) {
-        return runtime.execute(task, simulated, new StopSignal());
+    private void run(LeafTask task) {
+        runtime.execute(task, simulated, new StopSignal());
     }
 
     @Test
@@ -55,10 +54,9 @@ class LeafRuntimeTest {
         LeafTask task = task(Grant.UNLIMITED, script(turn(300, 200), turn(400, 100)));
 
         // when
-        Disposition d = run(task);
+        run(task);
 
         // then
-        assertThat(d).isEqualTo(Disposition.ACCEPT);
         assertThat(sink.events).extracting(UsageEvent::seq).containsExactly(1L, 2L, 3L);
         assertThat(sink.steps()).extracting(UsageEvent::inputTokens).containsExactly(300L, 400L);
         assertThat(sink.steps()).extracting(UsageEvent::outputTokens).containsExactly(200L, 100L);
@@ -191,14 +189,14 @@ class LeafRuntimeTest {
         // given: a leaf in its long second turn
         StopSignal signal = new StopSignal();
         LeafTask task = task(Grant.UNLIMITED, script(turn(5, 5), turn(10, 10, 30_000)));
-        CompletableFuture<Disposition> running = CompletableFuture.supplyAsync(() -> runtime.execute(task, simulated, signal));
+        CompletableFuture<Void> running = CompletableFuture.runAsync(() -> runtime.execute(task, simulated, signal));
         await("first step reported").atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 1);
 
         // when
         signal.stop(StopSignal.Stop.halt(new Halt("run-1", "wf", Status.TIMED_OUT, "wf: deadline", 1L)));
 
         // then
-        assertThat(running.join()).isEqualTo(Disposition.ACCEPT);
+        running.join();
         UsageEvent fin = sink.last();
         assertThat(fin.seq()).isEqualTo(2);
         assertThat(fin.status()).isEqualTo(Status.TIMED_OUT);
@@ -210,7 +208,7 @@ class LeafRuntimeTest {
     void shouldEndCancelledWithItsPartialUsageWhenTheWorkerShutsDown() {
         // given
         StopSignal signal = new StopSignal();
-        CompletableFuture<Disposition> running = CompletableFuture.supplyAsync(() -> runtime.execute(
+        CompletableFuture<Void> running = CompletableFuture.runAsync(() -> runtime.execute(
                 task(Grant.UNLIMITED, script(turn(5, 7), turn(10, 10, 30_000))), simulated, signal));
         await("first step reported").atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 1);
 
@@ -218,7 +216,7 @@ class LeafRuntimeTest {
         signal.stop(StopSignal.Stop.shutdown());
 
         // then: a final event, so that the task is accepted rather than released (and reported lost elsewhere)
-        assertThat(running.join()).isEqualTo(Disposition.ACCEPT);
+        running.join();
         assertThat(sink.steps()).extracting(UsageEvent::outputTokens).containsExactly(7L);
         UsageEvent fin = sink.last();
         assertThat(fin.isFinal()).isTrue();
@@ -236,16 +234,15 @@ class LeafRuntimeTest {
         LeafTask task = new LeafTask("run-1", "wf/a", 3, Grant.UNLIMITED, null, "simulated", null, 0);
 
         // when
-        Disposition d = runtime.lost(task, 2);
+        runtime.lost(task, 2).join();
 
         // then
-        assertThat(d).isEqualTo(Disposition.ACCEPT);
         assertThat(sink.events).singleElement().satisfies(e -> {
             assertThat(e.isFinal()).isTrue();
             assertThat(e.seq()).isZero();
             assertThat(e.attempt()).isEqualTo(3);
             assertThat(e.status()).isEqualTo(Status.LOST);
-            assertThat(e.error()).isEqualTo("attempt 3 lost: delivery 2 found it unfinished (its worker died or lost the lock)");
+            assertThat(e.error()).isEqualTo("attempt 3 lost: delivery 2 found it unaccepted (its worker died or lost the record before accepting it)");
             assertThat(e.usage().isZero()).isTrue();
             assertThat(e.workerId()).isEqualTo("w1");
         });
@@ -330,7 +327,7 @@ class LeafRuntimeTest {
 
     @Test
     void shouldEndANotExecutedTaskWithOneFinalEventAndNoUsage() {
-        runtime.finish(task(Grant.UNLIMITED, null), Status.CANCELLED, "halted: stop");
+        runtime.finish(task(Grant.UNLIMITED, null), Status.CANCELLED, "halted: stop").join();
 
         assertThat(sink.events).singleElement().satisfies(e -> {
             assertThat(e.seq()).isEqualTo(1);

@@ -19,7 +19,7 @@ class WorkerConfigTest {
                 WorkerConfig.DEFAULT_CONCURRENCY, WorkerConfig.DEFAULT_LOCK_DURATION, WorkerConfig.DEFAULT_POLL_TIMEOUT,
                 WorkerConfig.DEFAULT_SHUTDOWN_TIMEOUT, WorkerConfig.DEFAULT_DELIVERY_LIMIT, Map.of()));
         assertThat(base.groupId()).isEqualTo("sluice-workers");
-        assertThat(base.concurrency()).isEqualTo(4);
+        assertThat(base.concurrency()).isEqualTo(64);
     }
 
     @Test
@@ -52,7 +52,8 @@ class WorkerConfigTest {
         assertThatThrownBy(() -> WorkerConfig.of(" ", "w")).hasMessage("bootstrapServers: must not be blank");
         assertThatThrownBy(() -> WorkerConfig.of("b", null)).hasMessage("workerId: must not be blank");
         assertThatThrownBy(() -> base.withGroupId("")).hasMessage("groupId: must not be blank");
-        assertThatThrownBy(() -> base.withConcurrency(0)).hasMessage("concurrency: must be 1..256, got 0");
+        assertThatThrownBy(() -> base.withConcurrency(0)).hasMessage("concurrency: must be 1..4096, got 0");
+        assertThatThrownBy(() -> base.withConcurrency(4097)).hasMessage("concurrency: must be 1..4096, got 4097");
         assertThatThrownBy(() -> base.withLockDuration(Duration.ofMillis(10)))
                 .hasMessage("lockDuration: must be >= PT1S, got PT0.01S");
         assertThatThrownBy(() -> base.withPollTimeout(null)).hasMessage("pollTimeout: required");

@@ -32,7 +32,7 @@ class WorkerLifecycleTest {
     private final MockProducer<String, byte[]> producer = new MockProducer<>();
     private final KafkaClients refusing = new KafkaClients() {
         @Override
-        public ShareConsumer<byte[], byte[]> taskConsumer(String clientId) {
+        public ShareConsumer<byte[], byte[]> taskConsumer(String clientId, int maxPerPoll) {
             throw new AssertionError("not reached");
         }
 
@@ -75,17 +75,17 @@ class WorkerLifecycleTest {
     }
 
     @Test
-    void shouldFailAndSaySoWhenALaneStopsOnItsOwn() {
-        // given: lanes whose polls fail as with a wrong password (once retried forever; a lane then died silently)
+    void shouldFailAndSaySoWhenItsTaskFeedStopsOnItsOwn() {
+        // given: a task feed whose polls fail as with a wrong password (once retried forever; a lane then died silently)
         MockConsumer<String, byte[]> control = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
         Node node = new Node(1, "localhost", 9092);
         control.updatePartitions(Topics.CONTROL, List.of(new PartitionInfo(Topics.CONTROL, 0, node, new Node[] {node},
                 new Node[] {node})));
         control.updateBeginningOffsets(Map.of(new TopicPartition(Topics.CONTROL, 0), 0L));
         control.updateEndOffsets(Map.of(new TopicPartition(Topics.CONTROL, 0), 0L));
-        KafkaClients failingLanes = new KafkaClients() {
+        KafkaClients failingFeed = new KafkaClients() {
             @Override
-            public ShareConsumer<byte[], byte[]> taskConsumer(String clientId) {
+            public ShareConsumer<byte[], byte[]> taskConsumer(String clientId, int maxPerPoll) {
                 FakeShareConsumer c = new FakeShareConsumer(30_000);
                 c.pollFailure = new SaslAuthenticationException("Authentication failed: invalid credentials");
                 return c;
@@ -102,7 +102,7 @@ class WorkerLifecycleTest {
             }
         };
         Worker worker = new Worker(WorkerConfig.of("127.0.0.1:1", "w1").withConcurrency(2), ExecutorRegistry.discover(),
-                meters, Clock.systemUTC(), failingLanes);
+                meters, Clock.systemUTC(), failingFeed);
 
         // when
         worker.start();

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The topology every fault test starts from — one broker process, the given coordinator processes and
- * {@value #WORKERS} worker processes of {@value #CONCURRENCY} lanes, warmed up — and the crash-free reference run
+ * {@value #WORKERS} worker processes of {@value #CONCURRENCY} slots, warmed up — and the crash-free reference run
  * a faulty run is compared with.
  */
 final class FaultTopology {
