@@ -44,9 +44,9 @@ interface KafkaClients {
                 p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(maxPerPoll));
                 // While every slot is busy the feed does not poll, holding no record: that is no reason to leave the group.
                 p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, Integer.toString(Integer.MAX_VALUE));
-                // An idle feed waits for tasks in the broker; a short fetch wait bounds the dispatch latency
-                // (the default 500 ms would add up to half a second to a leaf that lands on an idle worker).
-                p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "20");
+                // An idle feed waits for tasks in the broker, whose delayed share fetch answers as soon as records
+                // arrive: the fetch wait only sets how often an idle worker asks. Measured on 4.3.1 (one record every
+                // 337 ms): 20 ms → 11 fetches/s idle, produce→poll p50 14 ms; 500 ms (the default) → 1.7/s, p50 12 ms.
                 return new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }
 

@@ -37,9 +37,9 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
     /** Leaves are mostly I/O-bound (model calls of seconds to minutes): a slot costs a parked thread while busy, nothing idle. */
     public static final int DEFAULT_CONCURRENCY = 64;
     public static final Duration DEFAULT_LOCK_DURATION = Duration.ofSeconds(30);
-    // A share consumer's poll does not return early when a task arrives mid-poll (measured on 4.3.1): the poll
-    // timeout bounds how long a task waits for an idle lane. 100 ms keeps dispatch latency low at ~10 fetches/s per lane.
-    public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(100);
+    // How long one poll of an idle feed waits; a poll returns as soon as tasks arrive, so this only bounds how long the
+    // feed takes to notice that it is to stop when it is not woken up.
+    public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofSeconds(1);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_DELIVERY_LIMIT = 5;
     /** A third of the coordinators' default lease (10 s): two heartbeats may be lost before an attempt lapses. */
