@@ -45,6 +45,12 @@ final class LiveLeaf {
      * none (its worker was never heard of, or leases are off). Not in the entry: a restored ledger grants fresh leases.
      */
     long leaseUntilMs = Long.MAX_VALUE;
+    /**
+     * The earliest time this leaf has an entry for in the ledger's queue of attempts to give up, or Long.MAX_VALUE:
+     * one entry per leaf, moved later lazily when it comes due (a lease renewed by every event must not add one each).
+     * Not persisted.
+     */
+    long queuedAbandonMs = Long.MAX_VALUE;
     long[] grant;
     /** What is left of the current attempt's grant per dimension ({@link Dim#UNLIMITED} where unlimited). */
     final long[] grantLeft = new long[Dim.COUNT];

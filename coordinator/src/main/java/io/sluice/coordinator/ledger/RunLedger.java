@@ -217,6 +217,8 @@ public final class RunLedger {
      * Attempts in flight by when they are given up for lost, earliest first (ties in document order); an entry whose
      * leaf is no longer in flight, or has another time since, is stale and skipped.
      */
+    /** When {@link #extendLeases} last renewed the leases; Long.MIN_VALUE before. */
+    private long leasesExtendedAtMs = Long.MIN_VALUE;
     private final PriorityQueue<Abandon> abandoning = new PriorityQueue<>(
             Comparator.comparingLong(Abandon::atMs).thenComparingInt(a -> a.leaf().ordinal));
 
@@ -384,7 +386,7 @@ public final class RunLedger {
     private void abandonBy(LiveLeaf leaf, long atMs) {
         if (atMs < leaf.abandonAtMs) {
             leaf.abandonAtMs = atMs;
-            abandoning.add(new Abandon(leaf, leaf.giveUpAtMs()));
+            scheduleAbandon(leaf);
             out.changed(leaf);
         }
     }
@@ -394,17 +396,50 @@ public final class RunLedger {
         long lease = config.lease().toMillis();
         if (lease > 0) {
             leaf.leaseUntilMs = Dim.saturatedAdd(nowMs, lease);
-            abandoning.add(new Abandon(leaf, leaf.giveUpAtMs()));
+            scheduleAbandon(leaf);
         }
+    }
+
+    /**
+     * Makes sure the queue of attempts to give up holds an entry for the leaf no later than its give-up time. An entry
+     * that comes due for a leaf whose time has moved later is queued again at that time ({@link #abandonExpired},
+     * {@link #nextAbandonMs}), so renewals — every usage event and heartbeat renews a lease — add nothing.
+     */
+    private void scheduleAbandon(LiveLeaf leaf) {
+        long at = leaf.giveUpAtMs();
+        if (at < leaf.queuedAbandonMs) {
+            abandoning.add(new Abandon(leaf, at));
+            leaf.queuedAbandonMs = at;
+        }
+    }
+
+    /** Entries in the queue of attempts to give up (for tests: it must not grow with renewals). */
+    int queuedGiveUps() {
+        return abandoning.size();
+    }
+
+    /** Takes the head of the queue off, keeping its leaf's record of what it has queued. */
+    private Abandon pollAbandon() {
+        Abandon a = abandoning.poll();
+        if (a.leaf().queuedAbandonMs == a.atMs()) {
+            a.leaf().queuedAbandonMs = Long.MAX_VALUE;
+        }
+        return a;
     }
 
     /**
      * Renews every lease of the run from now, without hearing from its workers: the caller could not hear anybody (its
      * partition got no heartbeat from any worker for a while — the broker or the coordinator itself was away), and a
      * silence that is not the workers' must not be taken for their death. Publishes nothing; call it before the
-     * call that would otherwise let the leases lapse.
+     * call that would otherwise let the leases lapse. Within a quarter lease of the last extension it does nothing:
+     * a caller may call it on every event of a silent partition, and each extension walks every attempt in flight.
      */
     public void extendLeases(long nowMs) {
+        long lease = config.lease().toMillis();
+        if (leasesExtendedAtMs != Long.MIN_VALUE && nowMs - leasesExtendedAtMs < lease / 4) {
+            return;
+        }
+        leasesExtendedAtMs = nowMs;
         renewLeases(l -> l.leaseUntilMs != Long.MAX_VALUE, nowMs);
     }
 
@@ -467,10 +502,14 @@ public final class RunLedger {
     private boolean abandonExpired(long nowMs) {
         boolean any = false;
         while (!abandoning.isEmpty() && abandoning.peek().atMs() <= nowMs) {
-            Abandon a = abandoning.poll();
+            Abandon a = pollAbandon();
             LiveLeaf leaf = a.leaf();
-            if (inFlight.get(leaf.path) != leaf || leaf.giveUpAtMs() != a.atMs()) {
-                continue; // stale
+            if (inFlight.get(leaf.path) != leaf) {
+                continue; // the attempt ended
+            }
+            if (leaf.giveUpAtMs() > nowMs) {
+                scheduleAbandon(leaf); // renewed since: due later
+                continue;
             }
             String error;
             if (leaf.leaseUntilMs < leaf.abandonAtMs) {
@@ -495,10 +534,15 @@ public final class RunLedger {
     private long nextAbandonMs() {
         while (!abandoning.isEmpty()) {
             Abandon a = abandoning.peek();
-            if (inFlight.get(a.leaf().path) == a.leaf() && a.leaf().giveUpAtMs() == a.atMs()) {
+            LiveLeaf leaf = a.leaf();
+            boolean current = inFlight.get(leaf.path) == leaf;
+            if (current && leaf.giveUpAtMs() == a.atMs()) {
                 return a.atMs();
             }
-            abandoning.poll();
+            pollAbandon();
+            if (current) {
+                scheduleAbandon(leaf); // its time moved: queued again at it
+            }
         }
         return Long.MAX_VALUE;
     }
@@ -1306,7 +1350,7 @@ public final class RunLedger {
     void adoptInFlight(LiveLeaf leaf) {
         inFlight.put(leaf.path, leaf);
         if (leaf.abandonAtMs != Long.MAX_VALUE) {
-            abandoning.add(new Abandon(leaf, leaf.giveUpAtMs()));
+            scheduleAbandon(leaf);
         }
     }
 

@@ -141,4 +141,40 @@ class RunLedgerLeaseTest {
         assertThat(other.tick(Driver.START + LEASE).halts()).isEmpty();
         assertThat(other.tick(Driver.START + 8_000 + LEASE).halts()).extracting(Halt::attempt).containsExactly(1);
     }
+
+    @Test
+    void shouldKeepOneQueuedGiveUpPerAttemptHoweverOftenItsLeaseIsRenewed() {
+        // given: an attempt whose worker beats 10,000 times, and a silent partition's extension on every call
+        Driver d = run();
+        d.usage("w/l", 10, 0, 1);
+        for (int i = 1; i <= 10_000; i++) {
+            d.now = Driver.START + i;
+            d.ledger.extendLeases(d.now);
+            d.ledger.onHeartbeat(beat("worker-1", "w/l", 1, d.now), d.now);
+        }
+
+        // then: the queue of give-ups does not grow with the renewals (once it held one entry per renewal)
+        assertThat(d.ledger.queuedGiveUps()).isLessThanOrEqualTo(2);
+        // and the lease still runs from the last renewal
+        assertThat(d.ledger.nextDeadlineMs()).hasValue(Driver.START + 10_000 + LEASE);
+        assertThat(d.tick(Driver.START + 10_000 + LEASE - 1).halts()).isEmpty();
+        assertThat(d.tick(Driver.START + 10_000 + LEASE).halts()).extracting(Halt::attempt).containsExactly(1);
+    }
+
+    @Test
+    void shouldKeepLeasesAliveThroughASilenceWhileExtendingAtMostEveryQuarterLease() {
+        // given: heard of at START, then its partition silent; the caller extends on every call
+        Driver d = run();
+        d.usage("w/l", 10, 0, 1);
+
+        // when: calls every second for three leases
+        for (long t = 1_000; t <= 3 * LEASE; t += 1_000) {
+            d.ledger.extendLeases(Driver.START + t);
+            assertThat(d.tick(Driver.START + t).halts()).as("at +%d ms", t).isEmpty();
+        }
+
+        // then: the lease runs from the last extension, within a quarter lease of the last call
+        long deadline = d.ledger.nextDeadlineMs().getAsLong();
+        assertThat(deadline).isBetween(Driver.START + 3 * LEASE + LEASE * 3 / 4, Driver.START + 3 * LEASE + LEASE);
+    }
 }
