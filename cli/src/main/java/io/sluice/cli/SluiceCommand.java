@@ -1,5 +1,6 @@
 package io.sluice.cli;
 
+import io.sluice.cli.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.Version.class,
         description = "Runs high fan-out work on Apache Kafka under hard budgets.",
         subcommands = {DemoCommand.class, SubmitCommand.class, ValidateCommand.class, BrokerCommand.class,
-                CoordinatorCommand.class, WorkerCommand.class, TopicsCommand.class, CommandLine.HelpCommand.class})
+                CoordinatorCommand.class, WorkerCommand.class, TopicsCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SluiceCommand implements Runnable {
 
     @CommandLine.Spec
