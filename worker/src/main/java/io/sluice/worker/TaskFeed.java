@@ -163,7 +163,7 @@ final class TaskFeed implements Runnable {
                     backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
                 }
             }
-            commitQuietly(c);
+            commit(c); // what the last batch acknowledged; a failure is logged there
         } catch (InterruptedException | InterruptException e) {
             log.info("{}: task feed interrupted; unacknowledged records are released", workerId);
         } catch (RuntimeException | Error e) {
@@ -197,7 +197,9 @@ final class TaskFeed implements Runnable {
                 if (slot) {
                     slots.release();
                 }
-                notStarted.addAndGet(notToStart != null ? 1 : 0);
+                if (notToStart != null) {
+                    notStarted.incrementAndGet();
+                }
             }
             taken.add(new Taken(record, admission));
         }
@@ -321,12 +323,6 @@ final class TaskFeed implements Runnable {
             }
         }
         return Optional.empty();
-    }
-
-    private void commitQuietly(ShareConsumer<byte[], byte[]> c) {
-        if (commit(c) == null) {
-            log.warn("{}: final acknowledgements not committed", workerId);
-        }
     }
 
     private void closeQuietly(ShareConsumer<byte[], byte[]> c) {
