@@ -34,7 +34,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * and configs of {@code sluice.tasks}, records of the size of a real serialised {@code LeafTask} (the first task the
  * coordinator's ledger dispatches for the overshoot workflow), keyed like tasks ({@code run|path}):
  * <ul>
- *   <li>produce: {@code records} sends with the coordinator's producer settings (acks=all, idempotent, linger 1 ms),
+ *   <li>produce: {@code records} sends with raw producer settings (acks=all, linger 1 ms, not idempotent: see {@link #rawProducerProps}),
  *       timed from the first send to {@code flush()} returning;</li>
  *   <li>consume: a plain consumer without a group ({@code read_committed}, assigned every partition from the start),
  *       timed from its first poll until it holds every record;</li>
@@ -74,7 +74,7 @@ final class BaselineSection implements BenchSection {
         public List<Figure> figures() {
             String shape = recordBytes + " B records, " + partitions + " partitions";
             List<Figure> f = new ArrayList<>();
-            f.add(Figure.of("produce", produceRecordsPerS, "rec/s", shape + ", acks=all, idempotent, linger 1 ms"));
+            f.add(Figure.of("produce", produceRecordsPerS, "rec/s", shape + ", acks=all, linger 1 ms, not idempotent"));
             f.add(Figure.of("consume", consumeRecordsPerS, "rec/s", "plain consumer, read_committed"));
             f.add(shareError == null
                     ? Figure.of("share consume", shareConsumeRecordsPerS, "rec/s",
@@ -127,6 +127,17 @@ final class BaselineSection implements BenchSection {
         }
     }
 
+    /**
+     * Raw Kafka for the baseline: acks=all, linger 1 ms, not idempotent. (An idempotent producer here got
+     * OutOfOrderSequenceException from a fresh embedded broker in 2 of 3 fresh-clone CI runs, its first sends
+     * re-sent at sequence 0, until its batches expired; not understood yet.)
+     */
+    static Map<String, Object> rawProducerProps(String bootstrap, int lingerMs) {
+        Map<String, Object> p = producerProps(bootstrap, lingerMs);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        return p;
+    }
+
     /** Coordinator-like producer settings: acks=all, idempotent, linger 1 ms. */
     static Map<String, Object> producerProps(String bootstrap, int lingerMs) {
         Map<String, Object> p = new HashMap<>();
@@ -141,7 +152,7 @@ final class BaselineSection implements BenchSection {
     private static double produce(String bootstrap, String topic, byte[] value, int records) throws InterruptedException {
         AtomicLong failed = new AtomicLong();
         AtomicReference<Exception> firstFailure = new AtomicReference<>();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(bootstrap, 1), new StringSerializer(),
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(rawProducerProps(bootstrap, 1), new StringSerializer(),
                 new ByteArraySerializer())) {
             producer.partitionsFor(topic); // metadata before the clock starts
             long start = System.nanoTime();
@@ -242,7 +253,7 @@ final class BaselineSection implements BenchSection {
     private static List<Double> latencies(String bootstrap, String topic, byte[] value, int samples) {
         TopicPartition tp = new TopicPartition(topic, 0);
         List<Double> out = new ArrayList<>(samples);
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(bootstrap, 0), new StringSerializer(),
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(rawProducerProps(bootstrap, 0), new StringSerializer(),
                 new ByteArraySerializer());
              KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps(bootstrap), new StringDeserializer(),
                      new ByteArrayDeserializer())) {
