@@ -64,8 +64,8 @@ final class RunRegistry {
     private final Map<Integer, Set<String>> finished = new HashMap<>();
     /** Runs restored since the last tick: ticked once, to act on the time that passed. */
     private final List<ActiveRun> restored = new ArrayList<>();
-    /** By partition: when a heartbeat (or beacon) of any worker was last consumed there. */
-    private final Map<Integer, Long> heardAt = new HashMap<>();
+    /** By partition: whether its workers' heartbeats (or beacons) are heard now. */
+    private final WorkerSilence silence;
     /** Finished runs to retire, the earliest due first. */
     private final PriorityQueue<RunRetirement> retiring = new PriorityQueue<>(
             Comparator.comparingLong((RunRetirement r) -> r.dueAtMs).thenComparing(r -> r.runId));
@@ -76,6 +76,7 @@ final class RunRegistry {
         this.config = config;
         this.publisher = publisher;
         this.metrics = metrics;
+        this.silence = new WorkerSilence(config.ledger().lease().toMillis());
     }
 
     /** A run this coordinator folds; {@code ledger} is null only for a run that failed before it had one. */
@@ -156,7 +157,7 @@ final class RunRegistry {
      * Every heartbeat, a beacon too, tells that its partition hears from workers.
      */
     void onHeartbeat(Heartbeat heartbeat, ConsumerRecord<String, byte[]> record, long now, Batch batch) {
-        heardAt.put(record.partition(), now);
+        silence.heard(record.partition(), record.timestamp(), now);
         if (heartbeat.isBeacon()) {
             return;
         }
@@ -235,14 +236,13 @@ final class RunRegistry {
      * their ledger entries (and ticked in the next iteration) — or failed when they cannot be — and what could not
      * be read is dead-lettered.
      */
-    /** True when no worker's heartbeat was consumed on the partition for half a lease. */
+    /** True when no worker's heartbeat written within half a lease was read on the partition ({@link WorkerSilence}). */
     private boolean partitionSilent(int partition, long now) {
-        long lease = config.ledger().lease().toMillis();
-        return lease > 0 && now - heardAt.getOrDefault(partition, now) > lease / 2;
+        return silence.silent(partition, now);
     }
 
     void adopt(RunRecovery.PartitionState state, long now, Batch batch) {
-        heardAt.put(state.partition(), now); // a restored run's attempts get fresh leases anyway
+        silence.reset(state.partition(), now); // a restored run's attempts get fresh leases anyway
         Set<String> ids = finished.computeIfAbsent(state.partition(), p -> new HashSet<>());
         for (RunRecord r : state.finished()) {
             ids.add(r.runId());
@@ -289,7 +289,7 @@ final class RunRegistry {
         restored.removeIf(r -> r.partition() == partition);
         finished.remove(partition);
         retiring.removeIf(r -> r.partition == partition);
-        heardAt.remove(partition);
+        silence.forget(partition);
         publishGauges();
     }
 
@@ -298,7 +298,7 @@ final class RunRegistry {
         restored.clear();
         finished.clear();
         retiring.clear();
-        heardAt.clear();
+        silence.clear();
         publishGauges();
     }
 

@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -15,6 +16,8 @@ import io.sluice.schemas.Json;
 import io.sluice.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.clients.consumer.internals.AutoOffsetResetStrategy;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -120,8 +123,10 @@ final class LoopHarness implements AutoCloseable {
     void deliver(String topic, int partition, String key, String json) {
         TopicPartition tp = new TopicPartition(topic, partition);
         long offset = nextOffset.merge(tp, 1L, Long::sum) - 1;
-        consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(topic, tp.partition(), offset, key,
-                json == null ? null : json.getBytes(StandardCharsets.UTF_8))));
+        byte[] value = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
+        long writtenAt = System.currentTimeMillis(); // a broker stamps every record
+        consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(topic, tp.partition(), offset, writtenAt,
+                TimestampType.CREATE_TIME, -1, -1, key, value, new RecordHeaders(), Optional.empty())));
     }
 
     /** What the loop sent to a topic, in every producer it used. */
