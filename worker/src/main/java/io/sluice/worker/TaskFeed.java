@@ -52,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * nothing new, which once forced one consumer per slot). A worker that dies after the acceptance is found out by
  * its coordinator when the attempts' leases lapse (heartbeats stop); one that dies between delivery and
  * acceptance leaves records that return to the group, and their next delivery is reported lost, never run twice.
+ * An attempt whose acceptance was refused, or whose commit failed with an unknown outcome (the broker died while
+ * answering it), is not run: its record returns to the group (a broker restart may deliver it again as a first
+ * delivery, and the worker it goes to runs it: the coordinator binds an attempt to its latest announcer until its
+ * first event), unless the acceptance had landed after all; then nobody runs it, its lease lapses and strict mode
+ * charges its grant — the one case where a failure that kills no worker is charged, bounded by one batch per worker
+ * per broker failure.
  *
  * <p>While every slot is busy the consumer is not polled (its {@code max.poll.interval.ms} is unbounded; it holds
  * no record then). A fetch that completed after the last poll returned empty may still be buffered in the client:
@@ -219,8 +225,8 @@ final class TaskFeed implements Runnable {
             Optional<KafkaException> refused = refusal(committed, t.record);
             if (!t.durable || refused.isPresent()) {
                 handler.abandon(start, !t.durable ? "its start could not be announced; released"
-                        : "its acceptance was refused (" + refused.get().getMessage() + "); a worker it is delivered to "
-                        + "next reports it lost");
+                        : "its acceptance was refused (" + refused.get().getMessage() + "); if the broker took it after all "
+                        + "(an acknowledgement in flight when the broker failed), its lease lapses and it is charged lost");
                 slots.release();
                 continue;
             }

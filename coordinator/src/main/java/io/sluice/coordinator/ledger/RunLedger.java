@@ -140,7 +140,8 @@ import io.sluice.schemas.UsageEvent;
  * run's spent input tokens, output tokens or steps beyond {@link #MAX_AMOUNT} (so no sum ever overflows); a final
  * event's status is not terminal, or a step event's not {@code running}; a lost notice has a seq other than 0 or
  * usage of its own; it names another worker than the one whose first event started the attempt (the attempt is
- * bound to that worker); its seq is 0, or skips ahead of the attempt's next one (a worker numbers an attempt's
+ * bound to that worker; before its first event, a heartbeat's announcement binds it only until another worker's
+ * announcement or first event, see {@link #onHeartbeat}); its seq is 0, or skips ahead of the attempt's next one (a worker numbers an attempt's
  * events 1, 2, 3… and writes them in order to one partition, so a gap is a forgery: folding {@code seq: 1000} would
  * make every genuine later event a duplicate and the run never end). It is <b>ignored</b> as a duplicate (counted in
  * {@link #duplicatesIgnored()}) when its attempt is no longer in flight (it ended, was lost, or the leaf ended) or,
@@ -346,10 +347,10 @@ public final class RunLedger {
         }
         boolean lostNotice = event.isFinal() && event.status() == Status.LOST;
         if (!lostNotice) {
-            leaf.lastSeq = event.seq();
-            if (leaf.workerId == null) {
-                leaf.workerId = event.workerId();
+            if (leaf.lastSeq == 0) {
+                leaf.workerId = event.workerId(); // its first event binds the attempt (see onHeartbeat)
             }
+            leaf.lastSeq = event.seq();
             renewLease(leaf, nowMs);
         }
         leaf.updatedAtMs = nowMs;
@@ -464,9 +465,13 @@ public final class RunLedger {
     }
 
     /**
-     * A worker's heartbeat: the attempts of this run it names, and runs, have their leases renewed (an attempt no event
-     * has bound to a worker yet is bound to this one); what it names of another worker or of no attempt in flight is
-     * ignored. Deadlines and lapsed leases are applied first, so a heartbeat that comes after an attempt's lease lapsed
+     * A worker's heartbeat: the attempts of this run it names, and runs, have their leases renewed; what it names of
+     * another worker or of no attempt in flight is ignored. An attempt no event has bound to a worker yet is bound to
+     * the worker of its latest announcement: a worker announces an attempt when its task record is delivered to it and
+     * runs it only once its acceptance is committed, and a record is delivered again only when no earlier delivery was
+     * accepted — so the latest announcer is the one that may run it (one whose acceptance was refused, e.g. across a
+     * broker restart, does not run it and stops naming it). Its first usage event binds it for good. Deadlines and
+     * lapsed leases are applied first, so a heartbeat that comes after an attempt's lease lapsed
      * does not bring it back.
      */
     public Decisions onHeartbeat(Heartbeat heartbeat, long nowMs) {
@@ -481,7 +486,8 @@ public final class RunLedger {
             if (leaf == null || leaf.attempt != a.attempt()) {
                 continue;
             }
-            if (leaf.workerId == null) {
+            if (leaf.lastSeq == 0 && !heartbeat.workerId().equals(leaf.workerId)) {
+                // Not yet bound by an event: the latest announcement holds it (see the method comment).
                 leaf.workerId = heartbeat.workerId();
                 out.changed(leaf);
             }
@@ -618,7 +624,7 @@ public final class RunLedger {
             }
             return Screening.FOLD;
         }
-        if (leaf.workerId != null && !leaf.workerId.equals(event.workerId())) {
+        if (leaf.lastSeq > 0 && leaf.workerId != null && !leaf.workerId.equals(event.workerId())) {
             return Screening.reject("worker_id: '" + event.workerId() + "' is not the worker '" + leaf.workerId
                     + "' that started " + path + " attempt " + leaf.attempt);
         }

@@ -101,19 +101,42 @@ class RunLedgerLeaseTest {
     }
 
     @Test
-    void shouldBindAnAttemptToTheWorkerOfItsFirstHeartbeat() {
+    void shouldBindAnAttemptToTheWorkerOfItsFirstEvent() {
         // given: a long first step; the worker's heartbeat comes before any usage
         Driver d = run();
         d.now = Driver.START + 1_000;
         d.ledger.onHeartbeat(beat("worker-7", "w/l", 1, d.now), d.now);
+        assertThat(d.entry("w/l").workerId()).isEqualTo("worker-7");
+        d.raw(new UsageEvent("run-1", "w/l", 1, "worker-7", 1, 10, 0, 1, false, Status.RUNNING, null, null, d.now));
 
-        // when: usage of another worker
-        Decisions forged = d.raw(new UsageEvent("run-1", "w/l", 1, "worker-1", 1, 500, 0, 1, true, Status.SUCCEEDED,
+        // when: usage and heartbeats of another worker
+        Decisions forged = d.raw(new UsageEvent("run-1", "w/l", 1, "worker-1", 2, 500, 0, 1, true, Status.SUCCEEDED,
                 null, null, d.now));
+        d.ledger.onHeartbeat(beat("worker-1", "w/l", 1, d.now), d.now);
 
         // then
         assertThat(forged.rejection()).isEqualTo("worker_id: 'worker-1' is not the worker 'worker-7' that started w/l attempt 1");
         assertThat(d.entry("w/l").workerId()).isEqualTo("worker-7");
+    }
+
+    @Test
+    void shouldLetTheLatestDeliveryRunAnAttemptWhoseAnnouncedWorkerCouldNotAcceptIt() {
+        // given: worker-7 announced the attempt, its acceptance was refused across a broker restart, and the record was
+        // delivered (as a first delivery: the broker had not persisted the acquisition) to worker-1, which announced it
+        Driver d = run();
+        d.now = Driver.START + 1_000;
+        d.ledger.onHeartbeat(beat("worker-7", "w/l", 1, d.now), d.now);
+        d.now = Driver.START + 4_000;
+        d.ledger.onHeartbeat(beat("worker-1", "w/l", 1, d.now), d.now);
+
+        // when: worker-1 runs it
+        Decisions ran = d.raw(new UsageEvent("run-1", "w/l", 1, "worker-1", 1, 500, 0, 1, true, Status.SUCCEEDED,
+                null, null, d.now));
+
+        // then: its usage counts, exactly (once it was refused, worker-7's lease lapsed and the whole grant was charged)
+        assertThat(ran.rejection()).isNull();
+        assertThat(d.entry("w/l").status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(d.entry("w").spent().totalTokens()).isEqualTo(500);
     }
 
     @Test
