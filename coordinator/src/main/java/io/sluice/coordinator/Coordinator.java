@@ -160,6 +160,9 @@ public final class Coordinator implements AutoCloseable {
         return p;
     }
 
+    /** The coordinator's {@code transaction.timeout.ms} unless a client property sets it (see producerProps). */
+    static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 30_000;
+
     private Map<String, Object> producerProps() {
         Map<String, Object> p = new HashMap<>(config.clientProperties());
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
@@ -168,9 +171,12 @@ public final class Coordinator implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
-        // A crashed coordinator's open transaction holds back read_committed readers (and the partition's next
-        // owner) until it times out: keep that short.
-        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
+        // A crashed coordinator's open transaction holds back read_committed readers (and the partition's next owner,
+        // unless it is the same instance restarted) until it times out: not long. But a transaction still open when
+        // the broker comes back from an outage longer than this is aborted with a bumped epoch, which fences the
+        // coordinator as a zombie would be (it exits): long enough to ride out a broker restart. A client property
+        // may set it (e.g. shorter, for fast fail-over between instances).
+        p.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Integer.toString(DEFAULT_TRANSACTION_TIMEOUT_MS));
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
         return p;
     }

@@ -25,7 +25,9 @@ final class FaultTopology {
     static final int CONCURRENCY = 2;
     static final Duration WARM_UP_TIMEOUT = Duration.ofSeconds(90);
     /** Classic-group session timeout of the coordinators (the broker's minimum): a dead member leaves its partitions fast. */
-    static final Map<String, String> FAST_FAILOVER = Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000");
+    /** A dead coordinator's partitions move within seconds: its group session and its open transaction time out soon. */
+    static final Map<String, String> FAST_FAILOVER = Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000",
+            "transaction.timeout.ms", "10000");
 
     private static final Logger log = LoggerFactory.getLogger(FaultTopology.class);
 
