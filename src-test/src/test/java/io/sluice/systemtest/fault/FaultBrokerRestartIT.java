@@ -23,7 +23,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The broker dies mid-run (SIGKILL) and comes back on the same port with the same data after a short pause: the
  * coordinator and the workers, each in its own process, ride it out like any Kafka client, and the run ends with
- * the same books as a crash-free run of the same submission — nothing lost, nothing counted twice.
+ * the same books as a crash-free run of the same submission — nothing lost, nothing counted twice — but for the
+ * attempts whose acceptance was in flight when the broker died (never run, charged their grant in strict mode).
  */
 @ExtendWith(FaultExtension.class)
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -75,8 +76,13 @@ class FaultBrokerRestartIT {
             assertThat(cluster.coordinator("c1").isAlive()).as("coordinator alive after the restarts: %s", cluster.summary()).isTrue();
             assertThat(cluster.liveWorkers()).as("workers alive after the restarts").hasSize(FaultTopology.WORKERS);
             audit.assertConsistent(receipt, FaultRuns.settledLedger(topics, runId), leaves);
-            assertThat(audit.lostAttempts()).as("attempts charged as lost although no worker died").isEmpty();
-            RunAudit.assertSameAccount(receipt, clean.receipt());
+            // An acknowledgement in flight when the broker dies has an unknown outcome: its worker does not run that
+            // attempt, and if the broker had taken it nobody does and strict mode charges its grant. That is the one
+            // loss a broker failure may cause: an attempt nobody ran, at most one batch (1 record) per worker.
+            assertThat(audit.lostAttempts()).as("attempts charged as lost although no worker died")
+                    .hasSizeLessThanOrEqualTo(FaultTopology.WORKERS * planned)
+                    .allSatisfy(a -> assertThat(a.stepWorkers).as("workers that ran %s", a).isEmpty());
+            RunAudit.assertSameAccount(receipt, clean.receipt(), audit);
         }
     }
 }
