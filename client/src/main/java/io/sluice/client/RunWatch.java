@@ -44,7 +44,8 @@ public final class RunWatch implements AutoCloseable {
     private Source expected;
     private Receipt receipt;
 
-    RunWatch(String bootstrapServers, Map<String, String> clientProperties, String runId) {
+    /** @param entries whether to read the run's ledger entries too (for {@link #poll}'s {@code onEntry}) */
+    RunWatch(String bootstrapServers, Map<String, String> clientProperties, String runId, boolean entries) {
         this.runId = runId;
         this.keyPrefix = Topics.ledgerKey(runId, "");
         Map<String, Object> p = new HashMap<>(clientProperties);
@@ -56,7 +57,7 @@ public final class RunWatch implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         TopicPartition ledger = new TopicPartition(Topics.LEDGER, Topics.partitionFor(runId, consumer.partitionsFor(Topics.LEDGER).size()));
         TopicPartition results = new TopicPartition(Topics.RESULTS, Topics.partitionFor(runId, consumer.partitionsFor(Topics.RESULTS).size()));
-        List<TopicPartition> parts = List.of(ledger, results);
+        List<TopicPartition> parts = entries ? List.of(ledger, results) : List.of(results);
         consumer.assign(parts);
         consumer.seekToEnd(parts);
         parts.forEach(consumer::position); // resolve the end offsets now, before the caller submits
@@ -79,7 +80,8 @@ public final class RunWatch implements AutoCloseable {
     }
 
     /**
-     * Polls once: hands every new ledger entry of the run to {@code onEntry} and returns the receipt once
+     * Polls once: hands every new ledger entry of the run to {@code onEntry} (none for a watch of the receipt alone,
+     * {@link SluiceClient#watchReceipt}) and returns the receipt once
      * it has arrived — for a submission that was refused, its {@code rejected} receipt.
      */
     public Optional<Receipt> poll(Duration timeout, Consumer<LedgerEntry> onEntry) {

@@ -103,7 +103,15 @@ public final class SluiceClient implements AutoCloseable {
      * coordinator writes for the run is missed.
      */
     public RunWatch watch(String runId) {
-        return new RunWatch(bootstrapServers, clientProperties, runId);
+        return new RunWatch(bootstrapServers, clientProperties, runId, true);
+    }
+
+    /**
+     * Like {@link #watch}, but reads only the run's receipt (or rejection), not its ledger entries as they change: for
+     * a caller that waits for the outcome alone, at a fraction of the cost for a run with many leaves.
+     */
+    public RunWatch watchReceipt(String runId) {
+        return new RunWatch(bootstrapServers, clientProperties, runId, false);
     }
 
     @Override
