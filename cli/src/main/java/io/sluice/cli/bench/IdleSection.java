@@ -25,7 +25,8 @@ import org.apache.kafka.common.TopicPartition;
  * <ul>
  *   <li><b>idle CPU</b>: for each {@code --idle-concurrency} N, {@code sluice worker --concurrency N} in a JVM of its own
  *       (no task for it: the in-process workers are stopped and nothing is submitted), waited for until it prints that
- *       it runs, left to settle (half the window, at most {@link #MAX_SETTLE}), then its CPU time (utime + stime of every thread, {@code /proc/<pid>/stat}) over
+ *       it runs, left to settle (twice the window, at most {@link #MAX_SETTLE}), then its CPU time (utime + stime of every
+ *       thread, {@code /proc/<pid>/stat}; the JIT compiler threads' share from {@code /proc/<pid>/task}) over
  *       {@code --idle-seconds} ÷ that wall time = % of one core. A concurrency the worker refuses (its config's range)
  *       is reported "refused: …"; one whose process dies, "failed: …". (Each serves its Prometheus endpoint on
  *       127.0.0.1, scraped only by the in-flight measurement.)</li>
@@ -41,10 +42,15 @@ final class IdleSection implements BenchSection {
 
     static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
     /**
-     * A fresh JVM compiles for a minute or so after it starts (C1/C2 threads were a third of an idle worker's CPU
-     * 30 s after its start): the window begins after up to this much settling, so that it measures waiting, not JIT.
+     * A fresh JVM compiles for a while after it starts: 10 s after its start an idle worker at concurrency 256 used
+     * 3.9 % of a core, 40 s after it 1.15 % (JIT 0.35 %). The window begins after twice its length, at most
+     * {@link #MAX_SETTLE}, so that it measures waiting, not start-up; what the JIT threads still take is shown.
      */
-    static final Duration MAX_SETTLE = Duration.ofSeconds(20);
+    static final Duration MAX_SETTLE = Duration.ofSeconds(40);
+    /** Seconds of settling before a window of the given seconds. */
+    static long settleSeconds(double windowSeconds) {
+        return Math.min(MAX_SETTLE.toSeconds(), Math.round(2 * windowSeconds));
+    }
 
     /**
      * @param window              CPU measuring window of each idle worker
@@ -67,8 +73,13 @@ final class IdleSection implements BenchSection {
     }
 
     /** One idle worker; {@code outcome} is "ok", "refused: …" or "failed: …". */
-    record IdleEntry(int concurrency, String outcome, Double cpuPercentOfOneCore, Double seconds, Long threads,
-                     Long rssBytes) {
+    /** @param jitPercentOfOneCore the part of {@code cpuPercentOfOneCore} spent by the JIT compiler threads */
+    record IdleEntry(int concurrency, String outcome, Double cpuPercentOfOneCore, Double jitPercentOfOneCore, Double seconds,
+                     Long threads, Long rssBytes) {
+
+        static IdleEntry failed(int concurrency, String outcome) {
+            return new IdleEntry(concurrency, outcome, null, null, null, null, null);
+        }
     }
 
     record InFlight(int concurrency, String outcome, Integer leaves, Long leafMs, Integer peakFromEvents,
@@ -83,7 +94,9 @@ final class IdleSection implements BenchSection {
             for (IdleEntry e : idle) {
                 if ("ok".equals(e.outcome())) {
                     f.add(Figure.of("idle worker @ concurrency " + e.concurrency(), e.cpuPercentOfOneCore(), "% of a core",
-                            String.format("over %.0f s; %d threads, RSS %s MiB", e.seconds(), e.threads(),
+                            String.format("over %.0f s, from %.0f s after start; JIT %s; %d threads, RSS %s MiB", e.seconds(),
+                                    (double) settleSeconds(e.seconds()), e.jitPercentOfOneCore() == null ? "n/a"
+                                            : String.format("%.2f %%", e.jitPercentOfOneCore()), e.threads(),
                                     e.rssBytes() == null ? "n/a" : BenchTable.number(e.rssBytes() / 1048576.0))));
                 } else {
                     f.add(Figure.of("idle worker @ concurrency " + e.concurrency(), e.outcome(), null));
@@ -115,7 +128,7 @@ final class IdleSection implements BenchSection {
             ctx.log("  idle worker at concurrency %d…", n);
             String refused = refusal(ctx.bootstrapServers(), n);
             if (refused != null) {
-                idle.add(new IdleEntry(n, refused, null, null, null, null));
+                idle.add(IdleEntry.failed(n, refused));
                 continue;
             }
             int metricsPort = EmbeddedKafkaBroker.freePort();
@@ -138,26 +151,27 @@ final class IdleSection implements BenchSection {
         try {
             worker.awaitReady(READY_TIMEOUT);
         } catch (IllegalStateException e) {
-            return new IdleEntry(concurrency, "failed: " + e.getMessage(), null, null, null, null);
+            return IdleEntry.failed(concurrency, "failed: " + e.getMessage());
         }
-        Duration settle = params.window().dividedBy(2).compareTo(MAX_SETTLE) < 0 ? params.window().dividedBy(2) : MAX_SETTLE;
-        TimeUnit.MILLISECONDS.sleep(settle.toMillis());
+        TimeUnit.SECONDS.sleep(settleSeconds(params.window().toSeconds()));
         OptionalLong cpu0 = worker.cpuNanos();
+        OptionalLong jit0 = worker.jitCpuNanos();
         long wall0 = System.nanoTime();
         TimeUnit.MILLISECONDS.sleep(params.window().toMillis());
         OptionalLong cpu1 = worker.cpuNanos();
+        OptionalLong jit1 = worker.jitCpuNanos();
         long wall = System.nanoTime() - wall0;
         if (!worker.isAlive()) {
-            return new IdleEntry(concurrency, "failed: the worker exited while measured" + worker.lastOutput(), null, null,
-                    null, null);
+            return IdleEntry.failed(concurrency, "failed: the worker exited while measured" + worker.lastOutput());
         }
         if (cpu0.isEmpty() || cpu1.isEmpty()) {
-            return new IdleEntry(concurrency, "failed: no CPU accounting for the process on this OS", null, null, null, null);
+            return IdleEntry.failed(concurrency, "failed: no CPU accounting for the process on this OS");
         }
         double percent = 100.0 * (cpu1.getAsLong() - cpu0.getAsLong()) / wall;
         OptionalLong threads = worker.statusCount("Threads");
         OptionalLong rss = worker.statusBytes("VmRSS");
-        return new IdleEntry(concurrency, "ok", percent, wall / 1e9, threads.isPresent() ? threads.getAsLong() : null,
+        Double jit = jit0.isPresent() && jit1.isPresent() ? 100.0 * (jit1.getAsLong() - jit0.getAsLong()) / wall : null;
+        return new IdleEntry(concurrency, "ok", percent, jit, wall / 1e9, threads.isPresent() ? threads.getAsLong() : null,
                 rss.isPresent() ? rss.getAsLong() : null);
     }
 

@@ -157,6 +157,30 @@ final class JvmProcess implements AutoCloseable {
         }
     }
 
+    /** CPU time of the process's JIT compiler threads (C1, C2), user + system; empty where /proc is not readable. */
+    OptionalLong jitCpuNanos() {
+        Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+        long ticks = 0;
+        try (var threads = Files.list(tasks)) {
+            for (Path t : (Iterable<Path>) threads::iterator) {
+                try {
+                    String name = Files.readString(t.resolve("comm")).trim();
+                    if (!name.startsWith("C1 CompilerThre") && !name.startsWith("C2 CompilerThre")) {
+                        continue;
+                    }
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(ticks * 1_000_000_000L / ClockTicks.PER_SECOND);
+    }
+
     /** A field of {@code /proc/<pid>/status} given in kB, in bytes (VmHWM = peak resident set); empty if unknown. */
     OptionalLong statusBytes(String field) {
         try {
