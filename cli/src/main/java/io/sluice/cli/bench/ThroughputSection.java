@@ -11,9 +11,16 @@ import io.sluice.worker.WorkerConfig;
  * {@code --workers}, each W with a fresh run id. Timed from the submission being written to its receipt being read;
  * the rate is leaves ÷ that time, and its ratio to the baseline's consume rates (same broker, same process) says how
  * much of raw Kafka the system turns into finished leaves. Before each measured run, workers started for it are
- * warmed up with a small no-op run (see {@link BenchContext#ensureWarmStack}).
+ * warmed up with a small no-op run (see {@link BenchContext#ensureWarmStack}), and before the first {@link #WARM_UP_RUNS}
+ * runs of the measured size go through, unmeasured but reported, so that the figures are the steady state's.
  */
 final class ThroughputSection implements BenchSection {
+
+    /**
+     * Runs of the measured size before the measured ones: broker, coordinator and workers share one fresh JVM, whose
+     * JIT compiled for tens of seconds (over one core) into the first runs — 3,172, then 4,345, then 5,402 leaves/s.
+     */
+    static final int WARM_UP_RUNS = 2;
 
     /**
      * @param leaves      no-op leaves per measured run
@@ -48,8 +55,10 @@ final class ThroughputSection implements BenchSection {
                  Double ratioToShareConsume, String status) {
     }
 
+    /** @param warmUpLeavesPerS the rates of the warm-up runs before the measured ones, in order */
     record Result(int leaves, int concurrency, int maxParallel, Double baselineConsumeRecordsPerS,
-                  Double baselineShareConsumeRecordsPerS, List<Point> points) implements SectionResult {
+                  Double baselineShareConsumeRecordsPerS, List<Double> warmUpLeavesPerS, List<Point> points)
+            implements SectionResult {
 
         @Override
         public List<Figure> figures() {
@@ -60,6 +69,11 @@ final class ThroughputSection implements BenchSection {
                         + (p.ratioToShareConsume() == null ? "" : ", to share consume " + BenchTable.ratio(p.ratioToShareConsume()));
                 f.add(Figure.of(p.workers() + " worker(s) × " + concurrency, p.leavesPerS(), "leaves/s",
                         String.format("%,d leaves in %.2f s; %s", leaves, p.seconds(), ratio)));
+            }
+            if (!warmUpLeavesPerS.isEmpty()) {
+                f.add(Figure.of("warm-up runs before", warmUpLeavesPerS.stream().map(r -> String.format("%,.0f", r))
+                        .collect(java.util.stream.Collectors.joining(" / ")), "leaves/s",
+                        "same leaves and first worker count, while the JVM still compiles (JIT took a core for seconds)"));
             }
             return f;
         }
@@ -77,6 +91,18 @@ final class ThroughputSection implements BenchSection {
         Double consume = baseline == null ? null : baseline.consumeRecordsPerS();
         Double share = baseline == null ? null : baseline.shareConsumeRecordsPerS();
         List<Point> points = new ArrayList<>();
+        List<Double> warmUps = new ArrayList<>();
+        int first = params.workers().get(0);
+        ctx.ensureWarmStack(first, params.concurrency());
+        for (int i = 1; i <= WARM_UP_RUNS; i++) {
+            ctx.log("  warm-up %d of %d: %d worker(s) × %d slots, %,d no-op leaves, not measured…", i, WARM_UP_RUNS, first,
+                    params.concurrency(), params.leaves());
+            BenchRuns.TimedRun warm = ctx.runs().run(BenchWorkflows.noop(BenchRuns.newRunId("tp-warm"), params.leaves(),
+                    params.maxParallel()), ctx.runTimeout());
+            warm.requireSucceeded(params.leaves());
+            warmUps.add(params.leaves() / warm.seconds());
+            ctx.log("    %.0f leaves/s", warmUps.get(warmUps.size() - 1));
+        }
         for (int w : params.workers()) {
             ctx.log("  %d worker(s) × %d slots: %,d no-op leaves…", w, params.concurrency(), params.leaves());
             ctx.ensureWarmStack(w, params.concurrency());
@@ -89,6 +115,6 @@ final class ThroughputSection implements BenchSection {
                     share == null ? null : rate / share, run.receipt().status().wire()));
             ctx.log("    %.0f leaves/s", rate);
         }
-        return new Result(params.leaves(), params.concurrency(), params.maxParallel(), consume, share, points);
+        return new Result(params.leaves(), params.concurrency(), params.maxParallel(), consume, share, warmUps, points);
     }
 }
