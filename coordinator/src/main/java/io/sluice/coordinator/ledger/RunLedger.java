@@ -141,11 +141,11 @@ import io.sluice.schemas.UsageEvent;
  * event's status is not terminal, or a step event's not {@code running}; a lost notice has a seq other than 0 or
  * usage of its own; it names another worker than the one whose first event started the attempt (the attempt is
  * bound to that worker; before its first event, a heartbeat's announcement binds it only until another worker's
- * announcement or first event, see {@link #onHeartbeat}); its seq is 0, or skips ahead of the attempt's next one (a worker numbers an attempt's
- * events 1, 2, 3… and writes them in order to one partition, so a gap is a forgery: folding {@code seq: 1000} would
- * make every genuine later event a duplicate and the run never end). It is <b>ignored</b> as a duplicate (counted in
- * {@link #duplicatesIgnored()}) when its attempt is no longer in flight (it ended, was lost, or the leaf ended) or,
- * unless it is a lost notice, its seq was folded before.
+ * announcement or first event, see {@link #onHeartbeat}); its seq is 0, or skips ahead of the attempt's next one (a
+ * worker numbers an attempt's events 1, 2, 3… and writes them in order to one partition, so a gap is a forgery: folding
+ * {@code seq: 1000} would make every genuine later event a duplicate and the run never end). It is <b>ignored</b> as a
+ * duplicate (counted in {@link #duplicatesIgnored()}) when its attempt is no longer in flight (it ended, was lost, or
+ * the leaf ended) or, unless it is a lost notice, its seq was folded before.
  *
  * <h2>Recovery</h2>
  * Each call's {@link Decisions#entries} carry, once per call, the entry of every node whose state changed in it: of
