@@ -236,11 +236,6 @@ final class RunRegistry {
      * their ledger entries (and ticked in the next iteration) — or failed when they cannot be — and what could not
      * be read is dead-lettered.
      */
-    /** True when no worker's heartbeat written within half a lease was read on the partition ({@link WorkerSilence}). */
-    private boolean partitionSilent(int partition, long now) {
-        return silence.silent(partition, now);
-    }
-
     void adopt(RunRecovery.PartitionState state, long now, Batch batch) {
         silence.reset(state.partition(), now); // a restored run's attempts get fresh leases anyway
         Set<String> ids = finished.computeIfAbsent(state.partition(), p -> new HashSet<>());
@@ -323,7 +318,7 @@ final class RunRegistry {
                            long now, Batch batch) {
         Decisions d;
         try {
-            if (partitionSilent(run.partition(), now)) {
+            if (silence.silent(run.partition(), now)) {
                 // No worker at all was heard on this partition lately: the broker, or this coordinator, was away.
                 // Its silence is not the workers' death: no lease lapses for it.
                 run.ledger().extendLeases(now);

@@ -147,10 +147,7 @@ final class JvmProcess implements AutoCloseable {
     /** CPU time the process has used, all threads, user + system; empty where /proc is not readable. */
     OptionalLong cpuNanos() {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-            // fields after the command name "(java)": state is field 3, utime 14, stime 15
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            long ticks = cpuTicks(Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat")));
             return OptionalLong.of(ticks * 1_000_000_000L / ClockTicks.PER_SECOND);
         } catch (IOException | RuntimeException e) {
             return process.info().totalCpuDuration().map(d -> OptionalLong.of(d.toNanos())).orElse(OptionalLong.empty());
@@ -168,9 +165,7 @@ final class JvmProcess implements AutoCloseable {
                     if (!name.startsWith("C1 CompilerThre") && !name.startsWith("C2 CompilerThre")) {
                         continue;
                     }
-                    String stat = Files.readString(t.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    ticks += cpuTicks(Files.readString(t.resolve("stat")));
                 } catch (IOException e) {
                     // the thread ended meanwhile
                 }
@@ -179,6 +174,13 @@ final class JvmProcess implements AutoCloseable {
             return OptionalLong.empty();
         }
         return OptionalLong.of(ticks * 1_000_000_000L / ClockTicks.PER_SECOND);
+    }
+
+    /** utime + stime of a {@code /proc/.../stat} line, in clock ticks. */
+    private static long cpuTicks(String stat) {
+        // fields after the command name "(java)": state is field 3, utime 14, stime 15
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     /** A field of {@code /proc/<pid>/status} given in kB, in bytes (VmHWM = peak resident set); empty if unknown. */

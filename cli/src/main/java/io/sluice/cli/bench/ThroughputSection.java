@@ -97,9 +97,7 @@ final class ThroughputSection implements BenchSection {
         for (int i = 1; i <= WARM_UP_RUNS; i++) {
             ctx.log("  warm-up %d of %d: %d worker(s) × %d slots, %,d no-op leaves, not measured…", i, WARM_UP_RUNS, first,
                     params.concurrency(), params.leaves());
-            BenchRuns.TimedRun warm = ctx.runs().run(BenchWorkflows.noop(BenchRuns.newRunId("tp-warm"), params.leaves(),
-                    params.maxParallel()), ctx.runTimeout());
-            warm.requireSucceeded(params.leaves());
+            BenchRuns.TimedRun warm = noopRun(ctx, params, BenchRuns.newRunId("tp-warm"));
             warmUps.add(params.leaves() / warm.seconds());
             ctx.log("    %.0f leaves/s", warmUps.get(warmUps.size() - 1));
         }
@@ -107,14 +105,20 @@ final class ThroughputSection implements BenchSection {
             ctx.log("  %d worker(s) × %d slots: %,d no-op leaves…", w, params.concurrency(), params.leaves());
             ctx.ensureWarmStack(w, params.concurrency());
             String runId = BenchRuns.newRunId("tp" + w);
-            BenchRuns.TimedRun run = ctx.runs().run(BenchWorkflows.noop(runId, params.leaves(), params.maxParallel()),
-                    ctx.runTimeout());
-            run.requireSucceeded(params.leaves());
+            BenchRuns.TimedRun run = noopRun(ctx, params, runId);
             double rate = params.leaves() / run.seconds();
             points.add(new Point(w, runId, run.seconds(), rate, consume == null ? null : rate / consume,
                     share == null ? null : rate / share, run.receipt().status().wire()));
             ctx.log("    %.0f leaves/s", rate);
         }
         return new Result(params.leaves(), params.concurrency(), params.maxParallel(), consume, share, warmUps, points);
+    }
+
+    /** One run of the section's no-op workflow, required to succeed. */
+    private static BenchRuns.TimedRun noopRun(BenchContext ctx, Params params, String runId) {
+        BenchRuns.TimedRun run = ctx.runs().run(BenchWorkflows.noop(runId, params.leaves(), params.maxParallel()),
+                ctx.runTimeout());
+        run.requireSucceeded(params.leaves());
+        return run;
     }
 }

@@ -82,7 +82,8 @@ class FaultBrokerRestartIT {
             assertThat(audit.lostAttempts()).as("attempts charged as lost although no worker died")
                     .hasSizeLessThanOrEqualTo(FaultTopology.WORKERS * planned)
                     .allSatisfy(a -> assertThat(a.stepWorkers).as("workers that ran %s", a).isEmpty());
-            RunAudit.assertSameAccount(receipt, clean.receipt(), audit);
+            audit.assertAgainstCrashFree(receipt, clean.audit(), clean.receipt());
+            assertThat(receipt.status()).as("run status vs. the crash-free run").isEqualTo(clean.receipt().status());
         }
     }
 }
