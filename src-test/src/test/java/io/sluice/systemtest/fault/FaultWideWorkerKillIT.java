@@ -54,9 +54,10 @@ class FaultWideWorkerKillIT {
                 FaultRuns.run(topics, cluster.bootstrapServers(), submission, FaultRuns.RUN_TIMEOUT, ended -> { }));
         await("the wide worker runs half of the leaves at once").atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(200)).until(() -> startedBy(topics, runId, "wide") >= leaves / 2);
-        int held = startedBy(topics, runId, "wide");
         cluster.worker("wide").kill();
-        log.info("run {}: SIGKILLed the worker of concurrency {} holding at least {} started leaves", runId, WIDE, held);
+        // what it held when it died: begun, not ended (the first leaves may end before the kill)
+        int held = heldBy(topics, runId, "wide");
+        log.info("run {}: SIGKILLed the worker of concurrency {} holding {} started leaves", runId, WIDE, held);
         cluster.launchWorker("w1", 64);
         Receipt receipt = run.join();
 
@@ -75,6 +76,14 @@ class FaultWideWorkerKillIT {
     private static int startedBy(RunTopics topics, String runId, String workerId) {
         Set<String> paths = topics.usage(runId).stream().filter(e -> workerId.equals(e.workerId()) && !e.isFinal())
                 .map(UsageEvent::path).collect(Collectors.toSet());
+        return paths.size();
+    }
+
+    /** Leaves the worker of this run has reported a step of and no final event. */
+    private static int heldBy(RunTopics topics, String runId, String workerId) {
+        List<UsageEvent> mine = topics.usage(runId).stream().filter(e -> workerId.equals(e.workerId())).toList();
+        Set<String> paths = mine.stream().filter(e -> !e.isFinal()).map(UsageEvent::path).collect(Collectors.toSet());
+        mine.stream().filter(UsageEvent::isFinal).map(UsageEvent::path).forEach(paths::remove);
         return paths.size();
     }
 
