@@ -1,11 +1,16 @@
 package io.sluice.cli;
 
+import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
 import io.sluice.worker.Worker;
 import io.sluice.worker.WorkerConfig;
 import io.sluice.worker.execute.ExecutorRegistry;
+import io.sluice.worker.openai.EndpointConfig;
+import io.sluice.worker.openai.ExecutorConfigFile;
+import io.sluice.worker.openai.OpenAiExecutor;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,6 +30,11 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--concurrency", description = "Leaves run at once (default ${DEFAULT-VALUE})", defaultValue = "64")
     int concurrency;
 
+    @Option(names = "--executor-config", paramLabel = "FILE", description = "JSON file of named OpenAI-compatible "
+            + "endpoints, each an executor of its name (one called openai replaces the built-in one, which reads "
+            + "OPENAI_BASE_URL and OPENAI_API_KEY); see the README")
+    Path executorConfig;
+
     @Mixin
     MetricsOptions metricsOptions;
 
@@ -35,10 +45,11 @@ final class WorkerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
         String id = workerId != null ? workerId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
+        ExecutorRegistry executors = executors();
         MetricsServer metrics = metricsOptions.start();
         WorkerConfig config = WorkerConfig.of(bootstrap, id).withConcurrency(concurrency)
                 .withClientProperties(connection.clientProperties);
-        Worker worker = new Worker(config, ExecutorRegistry.discover(), metrics.registry());
+        Worker worker = new Worker(config, executors, metrics.registry());
         worker.start();
         System.out.println("worker " + id + " running against " + bootstrap + " (" + concurrency + " at once)");
         ProcessLifetime.runUntilTerminated(() -> {
@@ -47,5 +58,21 @@ final class WorkerCommand implements Callable<Integer> {
         }, worker.terminated());
         // Failed on its own (a lane or the halt watcher stopped): exit non-zero so that a supervisor restarts it.
         return worker.state() == Worker.State.FAILED ? Exit.SERVICE_FAILED : Exit.OK;
+    }
+
+    /** The built-in executors, and those the configuration file names; a bad file is a usage error (exit 2). */
+    private ExecutorRegistry executors() {
+        ExecutorRegistry executors = ExecutorRegistry.discover();
+        if (executorConfig == null) {
+            return executors;
+        }
+        try {
+            for (EndpointConfig endpoint : ExecutorConfigFile.read(executorConfig)) {
+                executors = executors.replacing(new OpenAiExecutor(endpoint, System.getenv()));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--executor-config: " + e.getMessage());
+        }
+        return executors;
     }
 }

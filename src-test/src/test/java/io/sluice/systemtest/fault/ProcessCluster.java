@@ -30,6 +30,7 @@ import java.util.regex.Pattern;
 final class ProcessCluster implements AutoCloseable {
 
     static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final String MAIN_CLASS_OF_SLUICE = SluiceProcess.MAIN_CLASS;
     private static final Pattern BOOTSTRAP_LINE = Pattern.compile("^bootstrap\\.servers=(\\S+)");
     private static final Pattern RUNNING_LINE = Pattern.compile("^(?:coordinator|worker) \\S+ running against ");
     private static final Set<ProcessCluster> OPEN = ConcurrentHashMap.newKeySet();
@@ -177,11 +178,24 @@ final class ProcessCluster implements AutoCloseable {
      * not hold up the test's watch of the run.
      */
     SluiceProcess launchWorker(String workerId, int concurrency) {
+        return launchWorker(workerId, concurrency, Map.of());
+    }
+
+    /** {@link #launchWorker(String, int)} with {@code env} added to the worker's environment. */
+    SluiceProcess launchWorker(String workerId, int concurrency, Map<String, String> env) {
         requireAlive(workers, workerId);
-        SluiceProcess p = launch("worker-" + workerId, List.of("worker", "-b", bootstrapServers(), "--worker-id", workerId,
-                "--concurrency", Integer.toString(concurrency), "--metrics-port", "0"));
+        SluiceProcess p = launch("worker-" + workerId, MAIN_CLASS_OF_SLUICE, List.of("worker", "-b", bootstrapServers(),
+                "--worker-id", workerId, "--concurrency", Integer.toString(concurrency), "--metrics-port", "0"), env);
         workers.put(workerId, p);
         return p;
+    }
+
+    /**
+     * Starts another program of the test class path (e.g. the test provider) beside the cluster: its logs are in the
+     * report and it is killed with the cluster.
+     */
+    SluiceProcess startProcess(String name, String mainClass, List<String> args, Map<String, String> env) {
+        return launch(name, mainClass, args, env);
     }
 
     /** Worker ids whose process is alive, in start order. */
@@ -209,11 +223,15 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    private synchronized SluiceProcess launch(String name, List<String> args) {
+    private SluiceProcess launch(String name, List<String> args) {
+        return launch(name, MAIN_CLASS_OF_SLUICE, args, Map.of());
+    }
+
+    private synchronized SluiceProcess launch(String name, String mainClass, List<String> args, Map<String, String> env) {
         if (closed) {
             throw new IllegalStateException("cluster of " + testName + " is closed");
         }
-        SluiceProcess p = SluiceProcess.start(name, logDir, args);
+        SluiceProcess p = SluiceProcess.start(name, logDir, mainClass, args, env);
         started.add(p);
         return p;
     }

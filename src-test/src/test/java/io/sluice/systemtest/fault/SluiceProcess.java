@@ -57,6 +57,15 @@ final class SluiceProcess {
      * @param logDir where stdout and stderr go
      */
     static SluiceProcess start(String name, Path logDir, List<String> args) {
+        return start(name, logDir, MAIN_CLASS, args, java.util.Map.of());
+    }
+
+    /**
+     * Starts {@code mainClass} of the test class path in a new JVM, with {@code env} added to its environment.
+     *
+     * @param name a file-name-safe label, e.g. {@code provider}
+     */
+    static SluiceProcess start(String name, Path logDir, String mainClass, List<String> args, java.util.Map<String, String> env) {
         try {
             Files.createDirectories(logDir);
             int life = 1;
@@ -71,9 +80,11 @@ final class SluiceProcess {
             command.add("-Dsluice.process.name=" + name);
             command.add("-cp");
             command.add(testClassPath());
-            command.add(MAIN_CLASS);
+            command.add(mainClass);
             command.addAll(args);
-            Process process = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().putAll(env);
+            Process process = builder
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile())
                     .redirectInput(ProcessBuilder.Redirect.PIPE)

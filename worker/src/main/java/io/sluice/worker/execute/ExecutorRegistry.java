@@ -79,6 +79,17 @@ public final class ExecutorRegistry {
         return new ExecutorRegistry(copy);
     }
 
+    /**
+     * This registry with {@code executor} in place of any registered under its name (e.g. a configured endpoint
+     * called {@code openai} in place of the built-in one).
+     */
+    public ExecutorRegistry replacing(LeafExecutor executor) {
+        Objects.requireNonNull(executor, "executor");
+        Map<String, LeafExecutor> copy = new LinkedHashMap<>(byName);
+        copy.remove(executor.name());
+        return new ExecutorRegistry(copy).with(executor);
+    }
+
     public Optional<LeafExecutor> find(String name) {
         return name == null ? Optional.empty() : Optional.ofNullable(byName.get(name));
     }

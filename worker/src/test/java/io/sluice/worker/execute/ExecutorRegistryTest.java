@@ -13,6 +13,7 @@ class ExecutorRegistryTest {
 
         assertThat(registry.names()).contains("simulated");
         assertThat(registry.find("simulated")).get().isInstanceOf(SimulatedExecutor.class);
+        assertThat(registry.find("openai")).get().isInstanceOf(io.sluice.worker.openai.OpenAiExecutor.class);
         assertThat(registry.find("nope")).isEmpty();
         assertThat(registry.find(null)).isEmpty();
     }
@@ -35,6 +36,17 @@ class ExecutorRegistryTest {
                 .hasMessageStartingWith("executor name 'simulated': registered twice, by io.sluice.worker.execute.SimulatedExecutor and ");
         assertThatThrownBy(() -> ExecutorRegistry.of(named(" ")))
                 .hasMessageStartingWith("executor name: must not be blank");
+    }
+
+    @Test
+    void shouldReplaceAnExecutorOfTheSameNameOnlyWhenAskedTo() {
+        LeafExecutor mine = named("openai");
+
+        ExecutorRegistry replaced = ExecutorRegistry.discover().replacing(mine);
+
+        assertThat(replaced.find("openai")).containsSame(mine);
+        assertThat(replaced.find("simulated")).isPresent();
+        assertThat(replaced.replacing(named("fresh")).names()).contains("fresh", "openai", "simulated");
     }
 
     private static LeafExecutor named(String name) {
