@@ -22,7 +22,7 @@ class ValidateCommandTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"submission.audit.json", "submission.fan-out.json", "submission.minimal.json"})
+    @ValueSource(strings = {"submission.audit.json", "submission.fan-out.json", "submission.minimal.json", "submission.openai.json"})
     void shouldAcceptTheShippedExampleSubmissions(String example) throws IOException {
         // given
         Path file = Examples.copy(example, dir);

@@ -43,6 +43,7 @@ class WireContractExamplesTest {
             "submission.audit.json",
             "submission.fan-out.json",
             "submission.minimal.json",
+            "submission.openai.json",
             "leaf-task.json",
             "leaf-task.copy-retry.json",
             "usage-event.step.json",
