@@ -40,7 +40,7 @@ class BenchCommandTest {
         StringBuilder took = new StringBuilder("bench smoke run, seconds per section:");
         sections.properties().forEach(e -> took.append(String.format(" %s %.1f", e.getKey(), e.getValue().path("seconds").asDouble())));
         System.out.println(took);
-        for (String name : new String[] {"baseline", "throughput", "halt", "overshoot", "scale", "fold", "idle"}) {
+        for (String name : new String[] {"baseline", "throughput", "halt", "overshoot", "scale", "fold", "idle", "provider"}) {
             assertThat(sections.path(name).path("status").asText()).as("%s: %s", name, sections.path(name)).isEqualTo("ok");
         }
 
@@ -97,6 +97,14 @@ class BenchCommandTest {
         assertThat(idle.path("idle").get(0).path("cpu_percent_of_one_core").asDouble()).isGreaterThanOrEqualTo(0.0);
         assertThat(idle.path("in_flight").path("outcome").asText()).as("%s", idle).isEqualTo("ok");
         assertThat(idle.path("in_flight").path("peak_from_events").asInt()).isBetween(1, 4);
+
+        JsonNode provider = sections.path("provider").path("result");
+        assertThat(provider.path("slack").path("least_margin_tokens").asLong()).as("%s", provider).isNotNegative();
+        assertThat(provider.path("slack").path("calls").asInt()).isEqualTo(8);
+        assertThat(provider.path("thinking").path("tokens_charged").asLong())
+                .isGreaterThanOrEqualTo(provider.path("thinking").path("tokens_billed").asLong());
+        assertThat(provider.path("streaming").path("tokens_charged").asLong())
+                .isGreaterThanOrEqualTo(provider.path("streaming").path("tokens_billed").asLong());
     }
 
     @Test
@@ -107,7 +115,7 @@ class BenchCommandTest {
         // then
         assertThat(run.exitCode()).isEqualTo(Exit.INVALID);
         assertThat(run.err().strip()).isEqualTo("sluice bench: --sections: unknown section 'warp' (expected any of "
-                + "baseline,throughput,halt,overshoot,scale,fold,idle)");
+                + "baseline,throughput,halt,overshoot,scale,fold,idle,provider)");
         assertThat(run.out()).isEmpty();
     }
 

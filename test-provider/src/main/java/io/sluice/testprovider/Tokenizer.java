@@ -14,15 +14,24 @@ import com.fasterxml.jackson.databind.JsonNode;
  *       other visible character one token, whitespace free; 3 tokens per message, 3 for the primer (OpenAI's
  *       documented accounting for its chat models);</li>
  *   <li>{@link #BYTES} is the worst case of a byte-level tokenizer: one token per UTF-8 byte, 4 per message, 3 for
- *       the primer and 20 for tools — so a client's upper bound can be shown to hold where it is tightest.</li>
+ *       the primer and 20 for tools — so a client's upper bound can be shown to hold where it is tightest;</li>
+ *   <li>{@link #O200K} is GPT-4o's real tokenizer ({@code o200k_base}, by JTokkit) with OpenAI's documented chat
+ *       accounting (3 per message, 1 per name, 3 for the primer): a bill as OpenAI would count it.</li>
  * </ul>
  * A content part that is not text (an image, audio) costs 85 tokens, as a low-detail image does at OpenAI.
  */
 public enum Tokenizer {
     WORDS(3, 3, 10),
-    BYTES(4, 3, 20);
+    BYTES(4, 3, 20),
+    O200K(3, 3, 10);
 
     static final int NON_TEXT_PART_TOKENS = 85;
+
+    /** Loaded on first use: the vocabulary takes a moment and some memory. */
+    private static final class O200kHolder {
+        static final com.knuddels.jtokkit.api.Encoding ENCODING = com.knuddels.jtokkit.Encodings.newLazyEncodingRegistry()
+                .getEncoding(com.knuddels.jtokkit.api.EncodingType.O200K_BASE);
+    }
 
     private final int perMessage;
     private final int primer;
@@ -60,6 +69,9 @@ public enum Tokenizer {
     long text(String s) {
         if (this == BYTES) {
             return s.getBytes(StandardCharsets.UTF_8).length;
+        }
+        if (this == O200K) {
+            return O200kHolder.ENCODING.countTokensOrdinary(s);
         }
         long n = 0;
         int run = 0;

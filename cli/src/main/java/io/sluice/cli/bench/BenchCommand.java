@@ -43,7 +43,7 @@ public final class BenchCommand implements Callable<Integer> {
     String bootstrapServers;
 
     @Option(names = "--sections", split = ",", paramLabel = "NAME",
-            defaultValue = "baseline,throughput,halt,overshoot,scale,fold,idle",
+            defaultValue = "baseline,throughput,halt,overshoot,scale,fold,idle,provider",
             description = "Sections to run (default ${DEFAULT-VALUE})")
     List<String> sections = new ArrayList<>();
 
@@ -220,7 +220,8 @@ public final class BenchCommand implements Callable<Integer> {
                 new IdleSection.Params(Duration.ofSeconds(OptionChecks.integer("--idle-seconds", idleSeconds)),
                         OptionChecks.integers("--idle-concurrency", idleConcurrency),
                         OptionChecks.integer("--inflight-concurrency", inflightConcurrency),
-                        Duration.ofMillis(OptionChecks.integer("--inflight-leaf-ms", inflightLeafMs))));
+                        Duration.ofMillis(OptionChecks.integer("--inflight-leaf-ms", inflightLeafMs))),
+                new ProviderSection.Params(shapeWorkers, slots));
     }
 
     private String bootstrap() {

@@ -15,7 +15,7 @@ import java.util.Objects;
 record BenchConfig(String bootstrapServers, List<SectionName> sections, Duration runTimeout,
                    BaselineSection.Params baseline, ThroughputSection.Params throughput, HaltSection.Params halt,
                    OvershootSection.Params overshoot, ScaleSection.Params scale, FoldSection.Params fold,
-                   IdleSection.Params idle) {
+                   IdleSection.Params idle, ProviderSection.Params provider) {
 
     static final String DEFAULT_RUN_TIMEOUT = "PT10M";
 
@@ -32,6 +32,7 @@ record BenchConfig(String bootstrapServers, List<SectionName> sections, Duration
         Objects.requireNonNull(scale, "scale");
         Objects.requireNonNull(fold, "fold");
         Objects.requireNonNull(idle, "idle");
+        Objects.requireNonNull(provider, "provider");
     }
 
     boolean runs(SectionName s) {

@@ -22,7 +22,7 @@ final class BenchRunner {
     /** Every section Sluice's bench has. */
     static BenchRunner standard() {
         return new BenchRunner(List.of(new BaselineSection(), new ThroughputSection(), new HaltSection(),
-                new OvershootSection(), new ScaleSection(), new FoldSection(), new IdleSection()));
+                new OvershootSection(), new ScaleSection(), new FoldSection(), new IdleSection(), new ProviderSection()));
     }
 
     BenchReport run(BenchConfig config, BenchCluster cluster, java.io.PrintWriter progress) {

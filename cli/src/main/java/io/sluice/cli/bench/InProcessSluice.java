@@ -29,6 +29,7 @@ final class InProcessSluice implements AutoCloseable {
     private final MeterRegistry registry = new SimpleMeterRegistry();
     private final List<Worker> workers = new ArrayList<>();
     private Coordinator coordinator;
+    private ExecutorRegistry executors = ExecutorRegistry.discover();
     private int concurrency;
     private int generation;
 
@@ -70,12 +71,20 @@ final class InProcessSluice implements AutoCloseable {
         while (workers.size() < count) {
             generation++;
             WorkerConfig config = WorkerConfig.of(bootstrapServers, "bench-w" + generation).withConcurrency(concurrencyEach);
-            Worker worker = new Worker(config, ExecutorRegistry.discover(), registry);
+            Worker worker = new Worker(config, executors, registry);
             worker.start();
             workers.add(worker);
             started++;
         }
         return started;
+    }
+
+    /** The executors workers started from now on run; running workers are stopped when they differ. */
+    void useExecutors(ExecutorRegistry registry) {
+        if (registry != executors) {
+            stopWorkers();
+            executors = registry;
+        }
     }
 
     void stopWorkers() {

@@ -20,7 +20,8 @@ enum SectionName {
     OVERSHOOT("overshoot"),
     SCALE("scale"),
     FOLD("fold"),
-    IDLE("idle");
+    IDLE("idle"),
+    PROVIDER("provider");
 
     private final String wire;
 
@@ -36,7 +37,7 @@ enum SectionName {
 
     /** Every section, in the order they run. */
     static List<SectionName> executionOrder() {
-        return List.of(BASELINE, THROUGHPUT, HALT, OVERSHOOT, FOLD, IDLE, SCALE);
+        return List.of(BASELINE, THROUGHPUT, HALT, OVERSHOOT, FOLD, IDLE, PROVIDER, SCALE);
     }
 
     /** @throws IllegalArgumentException naming the option and the names it accepts */

@@ -28,6 +28,7 @@ class PromptBoundTest {
         long bound = PromptBound.of(body, PromptBound.Overheads.DEFAULTS);
         assertThat(bound).isGreaterThanOrEqualTo(Tokenizer.BYTES.promptTokens(body));
         assertThat(bound).isGreaterThanOrEqualTo(Tokenizer.WORDS.promptTokens(body));
+        assertThat(bound).isGreaterThanOrEqualTo(Tokenizer.O200K.promptTokens(body));
     }
 
     @Test
