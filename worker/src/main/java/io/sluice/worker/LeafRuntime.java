@@ -67,11 +67,7 @@ final class LeafRuntime {
      */
     void execute(LeafTask task, LeafExecutor executor, StopSignal signal) {
         LeafRun run = new LeafRun(task, workerId, sink, clock, metrics, signal);
-        ScheduledFuture<?> deadlineTimer = null;
-        if (task.deadlineMs() != null) {
-            long delay = Math.max(0, task.deadlineMs() - clock.millis());
-            deadlineTimer = timer.schedule(run::checkDeadline, delay, TimeUnit.MILLISECONDS);
-        }
+        DeadlineTimer deadlineTimer = task.deadlineMs() != null ? new DeadlineTimer(run, signal, task.deadlineMs()) : null;
         Outcome outcome = null;
         Throwable thrown = null;
         boolean interrupted = false;
@@ -88,7 +84,7 @@ final class LeafRuntime {
         } finally {
             metrics.inflight().decrementAndGet();
             if (deadlineTimer != null) {
-                deadlineTimer.cancel(false);
+                deadlineTimer.cancel();
             }
         }
         try {
@@ -183,6 +179,46 @@ final class LeafRuntime {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new UsageWriteException("cannot write the usage of " + task.path() + " attempt " + task.attempt() + ": "
                     + Verdict.message(cause), cause);
+        }
+    }
+
+    /**
+     * Stops the attempt when its deadline passes, also when the timer fires before the clock says so (the timer runs
+     * on {@code nanoTime}, the deadline is wall-clock milliseconds; firing a millisecond early once left an executor
+     * blocked in a call uncancelled until its run's halt arrived): it then waits again for what is left.
+     */
+    private final class DeadlineTimer {
+        private final LeafRun run;
+        private final StopSignal signal;
+        private final long deadlineMs;
+        private ScheduledFuture<?> next;
+        private boolean cancelled;
+
+        DeadlineTimer(LeafRun run, StopSignal signal, long deadlineMs) {
+            this.run = run;
+            this.signal = signal;
+            this.deadlineMs = deadlineMs;
+            arm();
+        }
+
+        private synchronized void arm() {
+            if (!cancelled) {
+                next = timer.schedule(this::fire, Math.max(0, deadlineMs - clock.millis()), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        private void fire() {
+            run.checkDeadline();
+            if (!signal.isStopped()) {
+                arm();
+            }
+        }
+
+        synchronized void cancel() {
+            cancelled = true;
+            if (next != null) {
+                next.cancel(false);
+            }
         }
     }
 

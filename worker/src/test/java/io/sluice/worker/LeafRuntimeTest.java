@@ -185,6 +185,61 @@ class LeafRuntimeTest {
     }
 
     @Test
+    void shouldStopABlockedExecutorAtItsDeadlineEvenWhenTheClockWasSetBack() throws Exception {
+        // given: an executor that only ends when cancelled (a call blocked on the network), and a wall clock that is
+        // set back 300 ms once the leaf has started, so that the timer fires before the clock reaches the deadline
+        java.util.concurrent.atomic.AtomicLong offsetMs = new java.util.concurrent.atomic.AtomicLong();
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(System.currentTimeMillis() + offsetMs.get());
+            }
+        };
+        LeafRuntime shifted = new LeafRuntime("w1", sink, clock, metrics, timer, Duration.ofSeconds(5));
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        LeafExecutor blocked = new LeafExecutor() {
+            @Override
+            public String name() {
+                return "blocked";
+            }
+
+            @Override
+            public Outcome execute(io.sluice.worker.execute.LeafContext ctx) throws InterruptedException {
+                java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+                ctx.onCancel(cancelled::countDown);
+                started.countDown();
+                cancelled.await();
+                return Outcome.cancelled(null);
+            }
+        };
+        LeafTask base = task(Grant.UNLIMITED, Json.mapper().createObjectNode());
+        LeafTask task = new LeafTask(base.runId(), base.path(), 1, base.grant(), clock.millis() + 100, "blocked",
+                base.input(), base.dispatchedAtMs());
+        java.util.concurrent.ExecutorService leaf = Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<?> running = leaf.submit(() -> shifted.execute(task, blocked, new StopSignal()));
+            started.await();
+            offsetMs.set(-300);
+
+            // when / then: the timer waits again for what the clock says is left, then stops it
+            running.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(sink.last().status()).isEqualTo(Status.TIMED_OUT);
+        } finally {
+            leaf.shutdownNow();
+        }
+    }
+
+    @Test
     void shouldEndWithTheHaltsStatusAndPartialOutputWhenCancelled() {
         // given: a leaf in its long second turn
         StopSignal signal = new StopSignal();

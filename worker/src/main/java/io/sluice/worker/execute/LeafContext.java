@@ -67,8 +67,9 @@ public interface LeafContext {
     boolean awaitCancellation(Duration duration) throws InterruptedException;
 
     /**
-     * Runs {@code action} once when the leaf is cancelled (at once when it already is), on the thread that cancels
-     * it: keep it short, e.g. abort an HTTP request.
+     * Runs {@code action} once when the leaf is cancelled (at once when it already is), on a thread the worker keeps
+     * for these callbacks (never the executor's own thread): keep it short and non-blocking, e.g. abort an HTTP
+     * request.
      */
     void onCancel(Runnable action);
 }
