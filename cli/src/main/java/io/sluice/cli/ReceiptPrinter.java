@@ -44,6 +44,18 @@ final class ReceiptPrinter {
         }
         long overshoot = receipt.nodes().stream().mapToLong(LedgerEntry::overshoot).max().orElse(0);
         out.printf("%nOvershoot beyond any max_tokens: %d tokens%n", overshoot);
+        boolean priced = receipt.nodes().stream().anyMatch(e -> e.spent().costMicrousd() > 0
+                || e.limits() != null && e.limits().maxCostMicrousd() != null);
+        if (priced) {
+            out.println();
+            out.printf("%-34s %25s%n", "NODE", "COST SPENT/LIMIT (µUSD)");
+            for (LedgerEntry e : receipt.nodes()) {
+                if (!"leaf".equals(e.kind()) || withLeaves) {
+                    Long limit = e.limits() == null ? null : e.limits().maxCostMicrousd();
+                    out.printf("%-34s %25s%n", indent(e.path()), e.spent().costMicrousd() + " / " + (limit == null ? "-" : limit));
+                }
+            }
+        }
     }
 
     static boolean withinBudget(Receipt receipt) {
@@ -53,7 +65,8 @@ final class ReceiptPrinter {
                 continue;
             }
             if (exceeds(e.spent().totalTokens(), l.maxTokens()) || exceeds(e.spent().inputTokens(), l.maxInputTokens())
-                    || exceeds(e.spent().outputTokens(), l.maxOutputTokens()) || exceeds(e.spent().steps(), l.maxSteps())) {
+                    || exceeds(e.spent().outputTokens(), l.maxOutputTokens()) || exceeds(e.spent().steps(), l.maxSteps())
+                    || exceeds(e.spent().costMicrousd(), l.maxCostMicrousd())) {
                 return false;
             }
         }

@@ -29,7 +29,8 @@ final class SubmissionRules {
 
     /** The budget fields a child may only narrow, in the order the schema lists them. */
     private static final List<String> DIMENSIONS =
-            List.of("max_tokens", "max_input_tokens", "max_output_tokens", "max_steps", "timeout_ms", "max_parallel");
+            List.of("max_tokens", "max_input_tokens", "max_output_tokens", "max_steps", "timeout_ms", "max_parallel",
+                    "max_cost_microusd");
     private static final List<String> NODE_INTEGERS = List.of("leaf_max_tokens", "repeat", "max_attempts");
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int MAX_REPEAT = 1_000_000;

@@ -1,6 +1,7 @@
 package io.sluice.schemas;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -17,10 +18,25 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param error   why a failed / cancelled / exceeded attempt ended, or null
  * @param retriable on a final failed event: false when another attempt cannot help; null means true
  * @param output  the executor's (possibly partial) output on the final event, or null
+ * @param costMicrousd what this increment cost in millionths of a US dollar, as the executor priced it; 0 (and not
+ *                written) when it was not priced
  */
 public record UsageEvent(String runId, String path, int attempt, String workerId, long seq, long inputTokens,
                          long outputTokens, long steps, @JsonProperty("final") boolean isFinal, Status status,
-                         String error, Boolean retriable, JsonNode output, long timestampMs) {
+                         String error, Boolean retriable, JsonNode output, long timestampMs,
+                         @JsonInclude(JsonInclude.Include.NON_DEFAULT) Long costMicrousd) {
+
+    public UsageEvent {
+        costMicrousd = costMicrousd == null ? 0L : costMicrousd;
+    }
+
+    /** An increment that was not priced. */
+    public UsageEvent(String runId, String path, int attempt, String workerId, long seq, long inputTokens,
+                      long outputTokens, long steps, boolean isFinal, Status status, String error, Boolean retriable,
+                      JsonNode output, long timestampMs) {
+        this(runId, path, attempt, workerId, seq, inputTokens, outputTokens, steps, isFinal, status, error, retriable,
+                output, timestampMs, 0L);
+    }
 
     /** An event that does not say whether a failure is retriable (it is). */
     public UsageEvent(String runId, String path, int attempt, String workerId, long seq, long inputTokens,
@@ -38,6 +54,6 @@ public record UsageEvent(String runId, String path, int attempt, String workerId
 
     @JsonIgnore
     public Usage usage() {
-        return new Usage(inputTokens, outputTokens, steps);
+        return new Usage(inputTokens, outputTokens, steps, costMicrousd);
     }
 }

@@ -134,7 +134,7 @@ class SubmissionValidatorTest {
                         "priority: unknown field (expected one of run_id, mode, workflow)")),
                 Arguments.of("unknown budget field", "{'workflow': {'id': 'w', 'budget': {'max_token': 5}}}", List.of(
                         "workflow.budget.max_token: unknown field (expected one of max_tokens, max_input_tokens,"
-                                + " max_output_tokens, max_steps, timeout_ms, max_parallel)")),
+                                + " max_output_tokens, max_steps, timeout_ms, max_parallel, max_cost_microusd)")),
                 Arguments.of("unknown leaf field", audit("{'kind': 'leaf', 'id': 'l', 'executor': 'x', 'nodes': []}"),
                         List.of("workflow.nodes[0].nodes: unknown field (expected one of kind, id, budget, executor,"
                                 + " input, repeat, max_attempts)")),

@@ -20,6 +20,7 @@ import io.sluice.worker.execute.Allowance;
 import io.sluice.worker.execute.BudgetExhaustedException;
 import io.sluice.worker.execute.LeafCancelledException;
 import io.sluice.worker.execute.LeafContext;
+import io.sluice.worker.execute.Price;
 import io.sluice.worker.execute.StepPermit;
 
 /**
@@ -75,17 +76,17 @@ final class LeafRun implements LeafContext {
     }
 
     @Override
-    public synchronized StepPermit beginStep(long inputTokens, long wantedOutputTokens) {
+    public synchronized StepPermit beginStep(long inputTokens, long wantedOutputTokens, Price price) {
         throwIfCancelled();
         if (open != null) {
             throw new IllegalStateException("step " + open.step + " was begun and not completed");
         }
-        Allowances.Admission admission = Allowances.admit(grant, used, inputTokens, wantedOutputTokens);
+        Allowances.Admission admission = Allowances.admit(grant, used, inputTokens, wantedOutputTokens, price);
         if (!admission.admitted()) {
             throw new BudgetExhaustedException(admission.refusal());
         }
         open = new Permit((int) used.steps() + 1, inputTokens, admission.maxOutputTokens(), admission.outputLimit(),
-                System.nanoTime());
+                price, System.nanoTime());
         return open;
     }
 
@@ -102,10 +103,11 @@ final class LeafRun implements LeafContext {
             open = null;
         }
         // Spend is truth: whatever the step used is reported, even beyond the grant.
-        used = used.plus(new Usage(inputTokens, outputTokens, 1));
+        long cost = permit.price == null ? 0 : permit.price.cost(inputTokens, outputTokens);
+        used = used.plus(new Usage(inputTokens, outputTokens, 1, cost));
         seq++;
         writes.add(sink.usage(new UsageEvent(task.runId(), task.path(), task.attempt(), workerId, seq, inputTokens,
-                outputTokens, 1, false, Status.RUNNING, null, null, clock.millis())));
+                outputTokens, 1, false, Status.RUNNING, null, null, null, clock.millis(), cost)));
         metrics.tokens(inputTokens, outputTokens);
         metrics.step(String.valueOf(task.executor()), Duration.ofNanos(System.nanoTime() - permit.beganNanos));
         Optional<String> violation = Allowances.violation(grant, used);
@@ -189,14 +191,16 @@ final class LeafRun implements LeafContext {
         private final long inputTokens;
         private final long maxOutputTokens;
         private final String outputLimit;
+        private final Price price;
         private final long beganNanos;
         private boolean completed;
 
-        Permit(int step, long inputTokens, long maxOutputTokens, String outputLimit, long beganNanos) {
+        Permit(int step, long inputTokens, long maxOutputTokens, String outputLimit, Price price, long beganNanos) {
             this.step = step;
             this.inputTokens = inputTokens;
             this.maxOutputTokens = maxOutputTokens;
             this.outputLimit = outputLimit;
+            this.price = price;
             this.beganNanos = beganNanos;
         }
 

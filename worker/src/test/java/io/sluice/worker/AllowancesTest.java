@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.sluice.schemas.Grant;
 import io.sluice.schemas.Usage;
 import io.sluice.worker.execute.Allowance;
+import io.sluice.worker.execute.Price;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -48,6 +49,66 @@ class AllowancesTest {
         assertThat(a.refusal()).isEqualTo("max_tokens 600: no output tokens left for a step with input 100");
         // ...unless it asks for no output at all
         assertThat(Allowances.admit(g, new Usage(300, 200, 1), 100, 0).admitted()).isTrue();
+    }
+
+    @Test
+    void shouldCapOutputAtWhatTheCostLeftBuysAndRefuseAnUnpricedStepUnderACostLimit() {
+        // given: 1,000 µUSD, of which 400 are used; $1 / $4 per million input / output tokens
+        Grant g = new Grant(null, null, null, null, 1_000L);
+        Usage used = new Usage(0, 0, 1, 400L);
+        Price price = new Price(1_000_000, 4_000_000);
+
+        // then: 200 input tokens cost 200; the 400 left buy 100 output tokens
+        assertThat(Allowances.admit(g, used, 200, 10_000, price))
+                .isEqualTo(new Allowances.Admission(100, "max_cost_microusd 1000", null));
+        assertThat(Allowances.admit(g, used, 700, 10_000, price).refusal())
+                .isEqualTo("max_cost_microusd 1000: step input 700 costs 700 µUSD, more than the 600 left");
+        assertThat(Allowances.admit(g, used, 200, 10_000, null).refusal())
+                .isEqualTo("max_cost_microusd 1000 applies and the step has no price");
+        assertThat(Allowances.remaining(g, used, null).costMicrousd()).isEqualTo(600);
+        assertThat(Allowances.violation(g, new Usage(0, 0, 1, 1_001L))).contains("max_cost_microusd 1000 exceeded: 1001 used");
+        // without a cost limit a price is only what the step is charged at
+        assertThat(Allowances.admit(Grant.UNLIMITED, used, 200, 50, price).maxOutputTokens()).isEqualTo(50);
+    }
+
+    @Property(tries = 500)
+    void shouldNeverAdmitAStepWhoseCostCouldExceedWhatIsLeft(@ForAll("costs") long[] c) {
+        // given: a cost limit, what is used of it, a price and a step
+        Grant g = new Grant(null, null, null, null, c[0]);
+        Usage used = new Usage(0, 0, 0, Math.min(c[1], c[0]));
+        Price price = new Price(c[2], c[3]);
+
+        // when
+        Allowances.Admission a = Allowances.admit(g, used, c[4], Long.MAX_VALUE / 4, price);
+
+        // then: the step at its cap costs at most what is left, one more output token would not fit
+        if (a.admitted()) {
+            long costLeft = c[0] - used.costMicrousd();
+            assertThat(price.cost(c[4], a.maxOutputTokens())).isLessThanOrEqualTo(costLeft);
+            if (c[3] > 0 && a.maxOutputTokens() < Long.MAX_VALUE / 4) {
+                assertThat(price.cost(c[4], a.maxOutputTokens() + 1) > costLeft
+                        || (a.maxOutputTokens() + 1) * c[3] + c[4] * c[2] > costLeft * 1_000_000L).isTrue();
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<long[]> costs() {
+        return Combinators.combine(Arbitraries.longs().between(0, 10_000_000), Arbitraries.longs().between(0, 10_000_000),
+                Arbitraries.longs().between(0, 100_000_000), Arbitraries.longs().between(0, 100_000_000),
+                Arbitraries.longs().between(0, 1_000_000)).as((l, u, pi, po, in) -> new long[] {l, u, pi, po, in});
+    }
+
+    @Test
+    void shouldRoundAStepsCostUpOnce() {
+        Price p = new Price(150_000, 600_000); // gpt-4o-mini: $0.15 / $0.60 per million
+        assertThat(p.cost(0, 0)).isZero();
+        assertThat(p.cost(1, 0)).isEqualTo(1);             // 0.15 µUSD, rounded up
+        assertThat(p.cost(1_000, 1_000)).isEqualTo(750);   // 150 + 600
+        assertThat(new Price(2_000_000, 0).cost(Long.MAX_VALUE, 0)).isEqualTo(Long.MAX_VALUE); // saturates
+        assertThat(p.maxOutputWithin(750, 1_000)).isEqualTo(1_000);
+        assertThat(p.maxOutputWithin(100, 1_000)).isEqualTo(-1);
+        assertThat(new Price(5, 0).maxOutputWithin(1, 0)).isEqualTo(Long.MAX_VALUE);
     }
 
     @Test

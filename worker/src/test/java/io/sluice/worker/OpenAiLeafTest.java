@@ -25,6 +25,7 @@ import io.sluice.schemas.Status;
 import io.sluice.schemas.UsageEvent;
 import io.sluice.testprovider.BillEntry;
 import io.sluice.testprovider.TestProvider;
+import io.sluice.worker.execute.Price;
 import io.sluice.worker.openai.EndpointConfig;
 import io.sluice.worker.openai.OpenAiExecutor;
 import io.sluice.worker.openai.PromptBound;
@@ -111,6 +112,40 @@ class OpenAiLeafTest {
         assertThat(end.status()).isEqualTo(Status.BUDGET_EXCEEDED);
         assertThat(end.error()).contains("by the grant (max_tokens 120)");
         assertThat(end.output().path("content").asText()).startsWith("w1 ");
+    }
+
+    @Test
+    void shouldHoldACostLimitAgainstWhatTheProvidersBillCosts() {
+        // given: $1 / $4 per million input / output tokens, a grant of 1,000 µUSD, a model that would write far more
+        Price price = new Price(1_000_000, 4_000_000);
+        OpenAiExecutor priced = new OpenAiExecutor(config.withPrices(Map.of("test-model", price)), ENV);
+        LeafTask task = task(new Grant(null, null, null, null, 1_000L), input(scripted().put("completion_tokens", 10_000)));
+
+        // when
+        runtime.execute(task, priced, new StopSignal());
+
+        // then: the call was capped at what the cost left buys; the bill, priced, is within the limit and the ledger
+        BillEntry bill = onlyBill();
+        long bound = PromptBound.of(task.input(), PromptBound.Overheads.DEFAULTS);
+        assertThat(bill.cap()).isEqualTo((1_000L - bound) / 4);
+        long billedCost = price.cost(bill.promptTokens(), bill.completionTokens());
+        long chargedCost = sink.events.stream().mapToLong(UsageEvent::costMicrousd).sum();
+        assertThat(billedCost).isLessThanOrEqualTo(1_000L);
+        assertThat(chargedCost).isEqualTo(billedCost);
+        assertThat(finalEvent().status()).isEqualTo(Status.BUDGET_EXCEEDED);
+        assertThat(finalEvent().error()).contains("(max_cost_microusd 1000)");
+    }
+
+    @Test
+    void shouldRefuseAModelWithoutAPriceWhereACostLimitApplies() {
+        // when
+        runtime.execute(task(new Grant(null, null, null, null, 1_000L), input(scripted())), executor, new StopSignal());
+
+        // then: never run as if free
+        assertThat(provider.bill(scenario)).isEmpty();
+        assertThat(finalEvent().status()).isEqualTo(Status.FAILED);
+        assertThat(finalEvent().retriable()).isFalse();
+        assertThat(finalEvent().error()).contains("model 'test-model' has no price");
     }
 
     @Test
@@ -359,9 +394,7 @@ class OpenAiLeafTest {
         // given: a provider of its own, to count what is in flight at once
         TestProvider own = TestProvider.start(TestProvider.Options.defaults());
         EndpointConfig d = EndpointConfig.of(EndpointConfig.OPENAI, own.baseUrl());
-        OpenAiExecutor narrow = new OpenAiExecutor(new EndpointConfig(d.name(), d.baseUrl(), null, null, d.connectTimeout(),
-                d.requestTimeout(), d.streamIdleTimeout(), 2, d.capParameter(), d.overheads(), d.defaultMaxTokens(),
-                d.maxRateLimitRetries(), d.maxBackoff()), Map.of());
+        OpenAiExecutor narrow = new OpenAiExecutor(d.withMaxConcurrentRequests(2), Map.of());
         ExecutorService leaves = Executors.newFixedThreadPool(6);
         try {
             // when

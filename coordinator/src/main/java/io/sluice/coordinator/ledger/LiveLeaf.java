@@ -209,7 +209,7 @@ final class LiveLeaf {
     /** "600 tokens", "1 step". */
     private static String amount(Dim d, long[] amounts) {
         long n = amounts[d.ordinal()];
-        return n + " " + (n == 1 ? d.unit.substring(0, d.unit.length() - 1) : d.unit);
+        return n + " " + (n == 1 && d.unit.endsWith("s") ? d.unit.substring(0, d.unit.length() - 1) : d.unit);
     }
 
     void noteFault(String text) {

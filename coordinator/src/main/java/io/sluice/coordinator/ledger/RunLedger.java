@@ -594,12 +594,13 @@ public final class RunLedger {
             }
             return Screening.DUPLICATE; // late: of an attempt that ended, or of a leaf that ended
         }
-        if (event.inputTokens() < 0 || event.outputTokens() < 0 || event.steps() < 0) {
+        if (event.inputTokens() < 0 || event.outputTokens() < 0 || event.steps() < 0 || event.costMicrousd() < 0) {
             return Screening.reject("usage: negative amounts (input_tokens " + event.inputTokens() + ", output_tokens "
-                    + event.outputTokens() + ", steps " + event.steps() + ")");
+                    + event.outputTokens() + ", steps " + event.steps() + ", cost_microusd " + event.costMicrousd() + ")");
         }
-        for (Dim d : new Dim[] {Dim.INPUT, Dim.OUTPUT, Dim.STEPS}) {
-            long amount = d == Dim.INPUT ? event.inputTokens() : d == Dim.OUTPUT ? event.outputTokens() : event.steps();
+        long[] amounts = Dim.amounts(event.inputTokens(), event.outputTokens(), event.steps(), event.costMicrousd());
+        for (Dim d : new Dim[] {Dim.INPUT, Dim.OUTPUT, Dim.STEPS, Dim.COST}) {
+            long amount = amounts[d.ordinal()];
             if (amount > MAX_AMOUNT - root.spent[d.ordinal()]) {
                 return Screening.reject(d.wireName + ": " + amount + " would take the run's spent " + d.unit + " beyond "
                         + MAX_AMOUNT + " (spent " + root.spent[d.ordinal()] + ")");
@@ -1010,7 +1011,7 @@ public final class RunLedger {
 
     private void charge(LiveLeaf leaf, UsageEvent event, long nowMs) {
         // Screening refused negative amounts and sums beyond MAX_AMOUNT: nothing here can overflow.
-        spend(leaf, Dim.amounts(event.inputTokens(), event.outputTokens(), event.steps()), true, nowMs);
+        spend(leaf, Dim.amounts(event.inputTokens(), event.outputTokens(), event.steps(), event.costMicrousd()), true, nowMs);
     }
 
     /**

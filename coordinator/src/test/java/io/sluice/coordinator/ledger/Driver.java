@@ -120,6 +120,14 @@ final class Driver {
         return record(ledger.onUsage(e, now));
     }
 
+    /** A step of {@code in} input tokens priced at {@code costMicrousd}. */
+    Decisions priced(String path, long in, long costMicrousd) {
+        LeafTask t = task(path);
+        long seq = seqs.merge(path + "#" + t.attempt(), 1L, Long::sum);
+        return record(ledger.onUsage(new UsageEvent(t.runId(), path, t.attempt(), "worker-1", seq, in, 0, 1, false,
+                Status.RUNNING, null, null, null, now, costMicrousd), now));
+    }
+
     /** Sends an arbitrary event as is (for dedupe tests). */
     Decisions raw(UsageEvent e) {
         return record(ledger.onUsage(e, now));

@@ -142,7 +142,7 @@ class RunLedgerDedupeTest {
                 null, 0), "input_tokens: 9223372036854775807 would take the run's spent input tokens beyond "
                 + RunLedger.MAX_AMOUNT + " (spent 0)");
         assertRefused(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 0, -1, 1, false, Status.RUNNING, null, null, 0),
-                "usage: negative amounts (input_tokens 0, output_tokens -1, steps 1)");
+                "usage: negative amounts (input_tokens 0, output_tokens -1, steps 1, cost_microusd 0)");
         // sums: each event within 10^15, together beyond it
         d.raw(new UsageEvent("run-1", "w/a", 1, "worker-9", 1, 0, 0, RunLedger.MAX_AMOUNT - 1, false, Status.RUNNING,
                 null, null, 0));

@@ -15,6 +15,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.sluice.schemas.Budget;
 import io.sluice.schemas.Grant;
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.LeafTask;
@@ -28,6 +29,60 @@ class RunLedgerStrictTest {
     private static void assertWithinLimit(Driver d, String path, long maxTokens) {
         LedgerEntry e = d.entry(path);
         assertThat(e.spent().totalTokens() + e.reserved().tokens()).as("S + R at %s", path).isLessThanOrEqualTo(maxTokens);
+    }
+
+    @Test
+    void shouldReserveSettleRefundAndHaltOnCostAsOnTokens() {
+        // given: a workflow that may cost 1,000 µUSD, three leaves that may cost 400 each
+        Budget each = Budget.NONE.withMaxCostMicrousd(400L);
+        Driver d = Driver.of(strict(workflow("w", Budget.NONE.withMaxCostMicrousd(1000L), leaf("a", each), leaf("b", each),
+                leaf("c", each))));
+
+        // when / then: two grants fit, the third waits for a refund
+        Decisions begun = d.begin();
+        assertThat(begun.tasks()).extracting(LeafTask::path).containsExactly("w/a", "w/b");
+        assertThat(begun.tasks().get(0).grant()).isEqualTo(new Grant(null, null, null, null, 400L));
+        assertThat(d.entry("w").reserved().costMicrousd()).isEqualTo(800);
+
+        // when: a costs 350 and b 380 (their 50 and 20 refunded), so 270 are left: c's last chance
+        d.priced("w/a", 100, 350);
+        d.finish("w/a", Status.SUCCEEDED);
+        d.priced("w/b", 100, 380);
+        Decisions afterB = d.finish("w/b", Status.SUCCEEDED);
+
+        // then
+        assertThat(afterB.tasks()).singleElement().satisfies(t -> assertThat(t.grant().maxCostMicrousd()).isEqualTo(270L));
+        LedgerEntry w = d.entry("w");
+        assertThat(w.spent().costMicrousd() + w.reserved().costMicrousd()).isLessThanOrEqualTo(1000);
+
+        // when: c spends all it was granted and more is left to do: the workflow is exhausted and halts
+        d.priced("w/c", 100, 270);
+        Decisions afterC = d.finish("w/c", Status.BUDGET_EXCEEDED);
+
+        // then
+        Receipt receipt = afterC.receipt();
+        assertThat(receipt).isNotNull();
+        assertThat(receipt.nodes().get(0).spent().costMicrousd()).isEqualTo(1000);
+        assertThat(receipt.nodes().get(0).spent().totalTokens()).isEqualTo(300);
+        assertThat(receipt.nodes().get(0).overshoot()).isZero();
+        assertThat(d.ledger.isTerminal()).isTrue();
+    }
+
+    @Test
+    void shouldLearnACostGrantFromAProbeWhenLeavesHaveNoneOfTheirOwn() {
+        // given: only the workflow prices anything
+        Driver d = Driver.of(strict(workflow("w", Budget.NONE.withMaxCostMicrousd(1000L), leaf("a"), leaf("b"), leaf("c"))));
+
+        // when: the probe takes all the headroom and reports 200
+        Decisions begun = d.begin();
+        assertThat(begun.tasks()).singleElement().satisfies(t -> assertThat(t.grant().maxCostMicrousd()).isEqualTo(1000L));
+        d.priced("w/a", 10, 200);
+        Decisions afterA = d.finish("w/a", Status.SUCCEEDED);
+
+        // then: its siblings are granted the learned estimate, each within what is left
+        assertThat(afterA.tasks()).isNotEmpty().allSatisfy(t -> assertThat(t.grant().maxCostMicrousd()).isBetween(200L, 800L));
+        LedgerEntry w = d.entry("w");
+        assertThat(w.spent().costMicrousd() + w.reserved().costMicrousd()).isLessThanOrEqualTo(1000);
     }
 
     @Test

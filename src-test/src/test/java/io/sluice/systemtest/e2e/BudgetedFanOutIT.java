@@ -75,6 +75,37 @@ class BudgetedFanOutIT {
     }
 
     @Test
+    void shouldHaltAStrictRunAtItsCostLimitWithoutExceedingIt() {
+        // given: 12 priced leaves ($1 / $4 per million input / output tokens) of 800 µUSD each against 5,000 µUSD
+        String runId = sluice.kafka().uniqueRunId("cost-strict");
+        StringBuilder leaves = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            leaves.append(i == 0 ? "" : ",").append("{\"kind\": \"leaf\", \"id\": \"l" + i + "\", \"executor\": \"simulated\", "
+                    + "\"input\": {\"turns\": [{\"input_tokens\": 200, \"output_tokens\": 150, \"latency_ms\": 5}], "
+                    + "\"price\": {\"input_per_million_microusd\": 1000000, \"output_per_million_microusd\": 4000000}}}");
+        }
+        Submission submission = Runs.submission(runId, "{\"run_id\": \"RUN\", \"mode\": \"strict\", \"workflow\": {\"id\": "
+                + "\"priced\", \"budget\": {\"max_cost_microusd\": 5000, \"max_parallel\": 3}, \"nodes\": [" + leaves + "]}}");
+
+        // when
+        Receipt receipt = sluice.run(submission, RUN_TIMEOUT);
+
+        // then: halted on cost, within it, and every attempt within its cost grant
+        LedgerEntry root = node(receipt, "priced");
+        assertThat(receipt.status()).isEqualTo(Status.BUDGET_EXCEEDED);
+        assertThat(root.spent().costMicrousd()).isLessThanOrEqualTo(5000).isGreaterThan(0);
+        assertThat(receipt.reason()).contains("max_cost_microusd 5000");
+        List<UsageEvent> usage = sluice.usage(runId);
+        assertThat(usage.stream().mapToLong(UsageEvent::costMicrousd).sum()).isEqualTo(root.spent().costMicrousd());
+        Map<String, Long> costByLeaf = new java.util.HashMap<>();
+        usage.forEach(e -> costByLeaf.merge(e.path(), e.costMicrousd(), Long::sum));
+        for (LeafTask task : sluice.tasks(runId)) {
+            assertThat(task.grant().maxCostMicrousd()).as("cost grant of %s", task.path()).isNotNull();
+            assertThat(costByLeaf.getOrDefault(task.path(), 0L)).isLessThanOrEqualTo(task.grant().maxCostMicrousd());
+        }
+    }
+
+    @Test
     void shouldReportTheOvershootInOptimisticMode() {
         // given
         String runId = sluice.kafka().uniqueRunId("seed-optimistic");

@@ -40,7 +40,18 @@ public interface LeafContext {
      * @throws LeafCancelledException   when the leaf was cancelled or its deadline passed
      * @throws IllegalStateException    when the previous step was not completed
      */
-    StepPermit beginStep(long inputTokens, long wantedOutputTokens);
+    default StepPermit beginStep(long inputTokens, long wantedOutputTokens) {
+        return beginStep(inputTokens, wantedOutputTokens, null);
+    }
+
+    /**
+     * {@link #beginStep(long, long)} for a step whose tokens cost {@code price}: the step is charged
+     * {@link Price#cost} of what it reports, and under a cost limit its output is capped at what is left of it.
+     *
+     * @param price null when the executor cannot price the step; refused where a cost limit applies
+     *              ({@link Allowance#costMicrousd()} not {@link Allowance#UNLIMITED})
+     */
+    StepPermit beginStep(long inputTokens, long wantedOutputTokens, Price price);
 
     /** {@link #beginStep(long, long)} asking for as much output as the grant allows. */
     default StepPermit beginStep(long inputTokens) {

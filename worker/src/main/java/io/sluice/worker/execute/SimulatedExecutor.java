@@ -16,7 +16,9 @@ import io.sluice.schemas.Json;
  * model.
  *
  * <p>Input: {@code {"turns": [{"input_tokens": 300, "output_tokens": 200, "latency_ms": 5}, ...], "fail_at_turn": 3}}
- * ({@code latency_ms} and {@code fail_at_turn} optional; {@code fail_at_turn} is 1-based). Each turn:
+ * ({@code latency_ms} and {@code fail_at_turn} optional; {@code fail_at_turn} is 1-based; an optional
+ * {@code "price": {"input_per_million_microusd": 150000, "output_per_million_microusd": 600000}} prices every turn, as
+ * a model's price table would). Each turn:
  * <ol>
  *   <li>at {@code fail_at_turn} it throws before spending (the leaf fails);</li>
  *   <li>it begins a step with the turn's input, asking for its output: when the steps are exhausted or the input
@@ -33,7 +35,8 @@ public final class SimulatedExecutor implements LeafExecutor {
 
     public static final String NAME = "simulated";
 
-    private static final Set<String> INPUT_FIELDS = Set.of("turns", "fail_at_turn");
+    private static final Set<String> INPUT_FIELDS = Set.of("turns", "fail_at_turn", "price");
+    private static final Set<String> PRICE_FIELDS = Set.of("input_per_million_microusd", "output_per_million_microusd");
     private static final Set<String> TURN_FIELDS = Set.of("input_tokens", "output_tokens", "latency_ms");
 
     /** Public for {@link java.util.ServiceLoader}. */
@@ -62,7 +65,7 @@ public final class SimulatedExecutor implements LeafExecutor {
             }
             StepPermit permit;
             try {
-                permit = ctx.beginStep(turn.inputTokens(), turn.outputTokens());
+                permit = ctx.beginStep(turn.inputTokens(), turn.outputTokens(), script.price());
             } catch (BudgetExhaustedException e) {
                 return Outcome.budgetExceeded(progress.toJson(), e.getMessage());
             }
@@ -86,7 +89,7 @@ public final class SimulatedExecutor implements LeafExecutor {
     }
 
     /** The parsed input. */
-    record Script(List<Turn> turns, Integer failAtTurn) {
+    record Script(List<Turn> turns, Integer failAtTurn, Price price) {
 
         /** @throws IllegalArgumentException naming the JSON path of the first problem */
         static Script parse(JsonNode input) {
@@ -118,7 +121,17 @@ public final class SimulatedExecutor implements LeafExecutor {
                 }
                 failAt = f.intValue();
             }
-            return new Script(List.copyOf(turns), failAt);
+            Price price = null;
+            JsonNode p = input.get("price");
+            if (p != null && !p.isNull()) {
+                if (!p.isObject()) {
+                    throw new IllegalArgumentException("input.price: must be an object");
+                }
+                rejectUnknown(p, "input.price", PRICE_FIELDS);
+                price = new Price(count(p, "input.price", "input_per_million_microusd", true),
+                        count(p, "input.price", "output_per_million_microusd", true));
+            }
+            return new Script(List.copyOf(turns), failAt, price);
         }
 
         private static long count(JsonNode turn, String at, String field, boolean required) {

@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
+import io.sluice.worker.execute.Price;
+
 /**
  * One OpenAI-compatible chat-completions endpoint, usable as an executor of its {@link #name}.
  *
@@ -25,11 +27,13 @@ import java.util.Objects;
  *                              uncapped
  * @param maxRateLimitRetries   429/503 answers retried inside one attempt before the attempt fails
  * @param maxBackoff            the longest wait between such retries when the provider names none
+ * @param prices                by the request's {@code model}: what its tokens cost; a leaf under a cost limit whose
+ *                              model has none is refused
  */
 public record EndpointConfig(String name, URI baseUrl, String apiKeyEnv, Path apiKeyFile, Duration connectTimeout,
                              Duration requestTimeout, Duration streamIdleTimeout, int maxConcurrentRequests,
                              CapParameter capParameter, PromptBound.Overheads overheads, long defaultMaxTokens,
-                             int maxRateLimitRetries, Duration maxBackoff) {
+                             int maxRateLimitRetries, Duration maxBackoff, Map<String, Price> prices) {
 
     public static final String OPENAI = "openai";
     public static final String ENV_BASE_URL = "OPENAI_BASE_URL";
@@ -94,13 +98,14 @@ public record EndpointConfig(String name, URI baseUrl, String apiKeyEnv, Path ap
         if (maxRateLimitRetries < 0 || maxRateLimitRetries > 1_000) {
             throw new IllegalArgumentException(name + ": max_rate_limit_retries must be 0..1000, got " + maxRateLimitRetries);
         }
+        prices = prices == null ? Map.of() : Map.copyOf(prices);
     }
 
     /** An endpoint with every default: no key. */
     public static EndpointConfig of(String name, URI baseUrl) {
         return new EndpointConfig(name, baseUrl, null, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
                 DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_MAX_CONCURRENT_REQUESTS, CapParameter.MAX_TOKENS,
-                PromptBound.Overheads.DEFAULTS, DEFAULT_MAX_TOKENS, DEFAULT_MAX_RATE_LIMIT_RETRIES, DEFAULT_MAX_BACKOFF);
+                PromptBound.Overheads.DEFAULTS, DEFAULT_MAX_TOKENS, DEFAULT_MAX_RATE_LIMIT_RETRIES, DEFAULT_MAX_BACKOFF, Map.of());
     }
 
     /**
@@ -115,17 +120,27 @@ public record EndpointConfig(String name, URI baseUrl, String apiKeyEnv, Path ap
 
     public EndpointConfig withApiKeyEnv(String env) {
         return new EndpointConfig(name, baseUrl, env, null, connectTimeout, requestTimeout, streamIdleTimeout,
-                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff);
+                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff, prices);
     }
 
     public EndpointConfig withTimeouts(Duration request, Duration streamIdle) {
         return new EndpointConfig(name, baseUrl, apiKeyEnv, apiKeyFile, connectTimeout, request, streamIdle,
-                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff);
+                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff, prices);
     }
 
     public EndpointConfig withRateLimitRetries(int retries, Duration backoff) {
         return new EndpointConfig(name, baseUrl, apiKeyEnv, apiKeyFile, connectTimeout, requestTimeout, streamIdleTimeout,
-                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, retries, backoff);
+                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, retries, backoff, prices);
+    }
+
+    public EndpointConfig withPrices(Map<String, Price> p) {
+        return new EndpointConfig(name, baseUrl, apiKeyEnv, apiKeyFile, connectTimeout, requestTimeout, streamIdleTimeout,
+                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff, p);
+    }
+
+    public EndpointConfig withMaxConcurrentRequests(int n) {
+        return new EndpointConfig(name, baseUrl, apiKeyEnv, apiKeyFile, connectTimeout, requestTimeout, streamIdleTimeout,
+                n, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff, prices);
     }
 
     /** The URL of chat completions under {@link #baseUrl}. */

@@ -14,6 +14,7 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.schemas.Json;
+import io.sluice.worker.execute.Price;
 
 /**
  * The worker's {@code --executor-config} file: named OpenAI-compatible endpoints, each an executor of its name.
@@ -29,7 +30,9 @@ import io.sluice.schemas.Json;
  * {@code api_key_file} (a file holding it; relative to the config file), {@code connect_timeout_ms},
  * {@code request_timeout_ms}, {@code stream_idle_timeout_ms}, {@code max_concurrent_requests}, {@code cap_parameter},
  * {@code message_overhead_tokens}, {@code request_overhead_tokens}, {@code tools_overhead_tokens},
- * {@code default_max_tokens}, {@code max_rate_limit_retries}, {@code max_backoff_ms}. An unknown field is refused by
+ * {@code default_max_tokens}, {@code max_rate_limit_retries}, {@code max_backoff_ms}, {@code prices} (by model:
+ * {@code {"gpt-4o-mini": {"input_per_million_microusd": 150000, "output_per_million_microusd": 600000}}}). An
+ * unknown field is refused by
  * name, so that a typo never silently falls back to a default.
  */
 public final class ExecutorConfigFile {
@@ -37,7 +40,8 @@ public final class ExecutorConfigFile {
     private static final Set<String> FIELDS = Set.of("base_url", "api_key_env", "api_key_file", "connect_timeout_ms",
             "request_timeout_ms", "stream_idle_timeout_ms", "max_concurrent_requests", "cap_parameter",
             "message_overhead_tokens", "request_overhead_tokens", "tools_overhead_tokens", "default_max_tokens",
-            "max_rate_limit_retries", "max_backoff_ms");
+            "max_rate_limit_retries", "max_backoff_ms", "prices");
+    private static final Set<String> PRICE_FIELDS = Set.of("input_per_million_microusd", "output_per_million_microusd");
 
     private ExecutorConfigFile() {
     }
@@ -108,7 +112,36 @@ public final class ExecutorConfigFile {
                         number(n, at, "tools_overhead_tokens", d.overheads().tools())),
                 number(n, at, "default_max_tokens", d.defaultMaxTokens()),
                 (int) number(n, at, "max_rate_limit_retries", d.maxRateLimitRetries()),
-                millis(n, at, "max_backoff_ms", d.maxBackoff()));
+                millis(n, at, "max_backoff_ms", d.maxBackoff()), prices(n.get("prices"), at + ".prices"));
+    }
+
+    private static Map<String, Price> prices(JsonNode node, String at) {
+        if (node == null || node.isNull()) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(at + ": must be an object of model name → price");
+        }
+        Map<String, Price> out = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            String where = at + "." + e.getKey();
+            JsonNode p = e.getValue();
+            if (!p.isObject()) {
+                throw new IllegalArgumentException(where + ": must be an object");
+            }
+            for (Iterator<String> it = p.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!PRICE_FIELDS.contains(f)) {
+                    throw new IllegalArgumentException(where + "." + f + ": unknown field");
+                }
+            }
+            if (!p.has("input_per_million_microusd") || !p.has("output_per_million_microusd")) {
+                throw new IllegalArgumentException(where + ": needs input_per_million_microusd and output_per_million_microusd");
+            }
+            out.put(e.getKey(), new Price(number(p, where, "input_per_million_microusd", 0),
+                    number(p, where, "output_per_million_microusd", 0)));
+        }
+        return out;
     }
 
     private static String text(JsonNode n, String at, String field) {

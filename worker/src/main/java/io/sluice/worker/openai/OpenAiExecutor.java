@@ -16,10 +16,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.schemas.Json;
+import io.sluice.worker.execute.Allowance;
 import io.sluice.worker.execute.BudgetExhaustedException;
 import io.sluice.worker.execute.LeafContext;
 import io.sluice.worker.execute.LeafExecutor;
 import io.sluice.worker.execute.Outcome;
+import io.sluice.worker.execute.Price;
 import io.sluice.worker.execute.StepPermit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,6 +123,12 @@ public final class OpenAiExecutor implements LeafExecutor {
         } catch (IllegalArgumentException e) {
             return Outcome.failedPermanently(null, e.getMessage());
         }
+        String model = ctx.input().path("model").asText();
+        Price price = config.prices().get(model);
+        if (price == null && ctx.remaining().costMicrousd() != Allowance.UNLIMITED) {
+            return Outcome.failedPermanently(null, "model '" + model + "' has no price in the configuration of executor '"
+                    + config.name() + "', and a cost limit (max_cost_microusd) applies: it is never run as if free");
+        }
         AtomicReference<ChatCall> inFlight = new AtomicReference<>();
         ctx.onCancel(() -> {
             ChatCall call = inFlight.get();
@@ -142,7 +150,7 @@ public final class OpenAiExecutor implements LeafExecutor {
             }
             StepPermit permit;
             try {
-                permit = ctx.beginStep(bound, input.wantedOutput(config.defaultMaxTokens()));
+                permit = ctx.beginStep(bound, input.wantedOutput(config.defaultMaxTokens()), price);
             } catch (BudgetExhaustedException e) {
                 return Outcome.budgetExceeded(transcript.output(), e.getMessage());
             }

@@ -24,7 +24,8 @@ class ExecutorConfigFileTest {
                 {"endpoints": {
                   "local": {"base_url": "http://127.0.0.1:8000/v1", "max_concurrent_requests": 32,
                             "cap_parameter": "max_completion_tokens", "request_overhead_tokens": 128,
-                            "request_timeout_ms": 5000, "api_key_file": "local.key"}
+                            "request_timeout_ms": 5000, "api_key_file": "local.key",
+                            "prices": {"qwen2.5-7b": {"input_per_million_microusd": 20000, "output_per_million_microusd": 60000}}}
                 }}""");
         Files.writeString(dir.resolve("local.key"), "sk-local-1234567\\n");
 
@@ -42,6 +43,7 @@ class ExecutorConfigFileTest {
         assertThat(local.overheads().perMessage()).isEqualTo(PromptBound.Overheads.DEFAULT_PER_MESSAGE);
         assertThat(local.requestTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(local.apiKeyFile()).isEqualTo(dir.resolve("local.key"));
+        assertThat(local.prices()).containsEntry("qwen2.5-7b", new io.sluice.worker.execute.Price(20_000, 60_000));
         assertThat(Secrets.of(local, Map.of()).present()).isTrue();
     }
 
@@ -61,6 +63,9 @@ class ExecutorConfigFileTest {
         assertThatThrownBy(() -> ExecutorConfigFile.read(write("{\"endpoints\": {\"x\": {}}}")))
                 .hasMessageContaining("endpoints.x.base_url: required");
         assertThatThrownBy(() -> ExecutorConfigFile.read(write("[1]"))).hasMessageContaining("\"endpoints\" object");
+        assertThatThrownBy(() -> ExecutorConfigFile.read(write("{\"endpoints\": {\"x\": {\"base_url\": \"http://h\", "
+                + "\"prices\": {\"m\": {\"input_per_million_microusd\": 1}}}}}")))
+                .hasMessageContaining("endpoints.x.prices.m: needs input_per_million_microusd and output_per_million_microusd");
         assertThatThrownBy(() -> ExecutorConfigFile.read(dir.resolve("missing.json")))
                 .hasMessageContaining("cannot read the executor configuration");
     }
