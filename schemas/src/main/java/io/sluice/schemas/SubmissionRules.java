@@ -31,7 +31,7 @@ final class SubmissionRules {
     private static final List<String> DIMENSIONS =
             List.of("max_tokens", "max_input_tokens", "max_output_tokens", "max_steps", "timeout_ms", "max_parallel",
                     "max_cost_microusd");
-    private static final List<String> NODE_INTEGERS = List.of("leaf_max_tokens", "repeat", "max_attempts");
+    private static final List<String> NODE_INTEGERS = List.of("leaf_max_tokens", "repeat", "max_attempts", "wrap_up_tokens");
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int MAX_REPEAT = 1_000_000;
 
@@ -109,6 +109,7 @@ final class SubmissionRules {
             String kind = textOf(child.get("kind"));
             if ("leaf".equals(kind)) {
                 leaves += copies(child);
+                checkWrapUp(child, childPath);
                 checkNode(child, childPath, childNodePath, childDepth, effective);
             } else if ("branch".equals(kind)) {
                 checkNode(child, childPath, childNodePath, childDepth, effective);
@@ -148,6 +149,17 @@ final class SubmissionRules {
             }
         }
         return effective;
+    }
+
+    /** A wrap-up reserve must leave the leaf something of its own {@code max_tokens} to work with. */
+    private void checkWrapUp(JsonNode leaf, List<Object> path) {
+        Long wrapUp = longOf(leaf.get("wrap_up_tokens"));
+        JsonNode budget = leaf.get("budget");
+        Long maxTokens = budget != null && budget.isObject() ? longOf(budget.get("max_tokens")) : null;
+        if (wrapUp != null && maxTokens != null && wrapUp >= maxTokens) {
+            problems.add(Problem.at(Problem.append(path, "wrap_up_tokens"), wrapUp
+                    + " leaves nothing of the leaf's max_tokens " + maxTokens + " for its work"));
+        }
     }
 
     private void checkLeafMaxTokens(JsonNode node, List<Object> path, Map<String, Limit> effective) {

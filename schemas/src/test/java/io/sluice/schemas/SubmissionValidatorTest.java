@@ -137,7 +137,10 @@ class SubmissionValidatorTest {
                                 + " max_output_tokens, max_steps, timeout_ms, max_parallel, max_cost_microusd)")),
                 Arguments.of("unknown leaf field", audit("{'kind': 'leaf', 'id': 'l', 'executor': 'x', 'nodes': []}"),
                         List.of("workflow.nodes[0].nodes: unknown field (expected one of kind, id, budget, executor,"
-                                + " input, repeat, max_attempts)")),
+                                + " input, repeat, max_attempts, wrap_up_tokens)")),
+                Arguments.of("wrap-up reserve as large as the leaf's budget", audit("{'kind': 'leaf', 'id': 'l', 'executor': 'x',"
+                        + " 'budget': {'max_tokens': 500}, 'wrap_up_tokens': 500}"), List.of(
+                        "workflow.nodes[0].wrap_up_tokens: 500 leaves nothing of the leaf's max_tokens 500 for its work")),
                 Arguments.of("missing workflow", "{'run_id': 'r1'}", List.of("workflow: is required")),
                 Arguments.of("missing workflow id", "{'workflow': {'nodes': []}}", List.of("workflow.id: is required")),
                 Arguments.of("missing node id", audit("{'kind': 'leaf', 'executor': 'x'}"), List.of(

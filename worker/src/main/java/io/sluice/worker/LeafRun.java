@@ -34,7 +34,12 @@ import io.sluice.worker.execute.StepPermit;
 final class LeafRun implements LeafContext {
 
     private final LeafTask task;
+    /** What the attempt may spend in all. */
     private final Grant grant;
+    /** The grant without its wrap-up reserve: what ordinary steps are admitted against. */
+    private final Grant mainGrant;
+    private final long wrapUpReserve;
+    private boolean wrapUpUsed;
     private final String workerId;
     private final UsageSink sink;
     private final Clock clock;
@@ -52,6 +57,11 @@ final class LeafRun implements LeafContext {
     LeafRun(LeafTask task, String workerId, UsageSink sink, Clock clock, WorkerMetrics metrics, StopSignal signal) {
         this.task = task;
         this.grant = task.grant() != null ? task.grant() : Grant.UNLIMITED;
+        this.wrapUpReserve = grant.wrapUpTokens() == null ? 0 : Math.max(0, grant.wrapUpTokens());
+        this.mainGrant = wrapUpReserve > 0 && grant.maxTokens() != null
+                ? new Grant(Math.max(0, grant.maxTokens() - wrapUpReserve), grant.maxInputTokens(), grant.maxOutputTokens(),
+                        grant.maxSteps(), grant.maxCostMicrousd())
+                : grant;
         this.workerId = workerId;
         this.sink = sink;
         this.clock = clock;
@@ -72,18 +82,39 @@ final class LeafRun implements LeafContext {
 
     @Override
     public synchronized Allowance remaining() {
-        return Allowances.remaining(grant, used, deadline);
+        return Allowances.remaining(mainGrant, used, deadline);
     }
 
     @Override
     public synchronized StepPermit beginStep(long inputTokens, long wantedOutputTokens, Price price) {
+        return begin(mainGrant, inputTokens, wantedOutputTokens, price);
+    }
+
+    @Override
+    public synchronized boolean wrapUpAvailable() {
+        return wrapUpReserve > 0 && !wrapUpUsed;
+    }
+
+    @Override
+    public synchronized StepPermit beginWrapUpStep(long inputTokens, long wantedOutputTokens, Price price) {
+        if (!wrapUpAvailable()) {
+            throw new BudgetExhaustedException(wrapUpReserve == 0 ? "no wrap_up_tokens reserve"
+                    : "the wrap-up reserve was used");
+        }
+        StepPermit permit = begin(grant, inputTokens, wantedOutputTokens, price);
+        wrapUpUsed = true;
+        return permit;
+    }
+
+    private StepPermit begin(Grant against, long inputTokens, long wantedOutputTokens, Price price) {
         throwIfCancelled();
         if (open != null) {
             throw new IllegalStateException("step " + open.step + " was begun and not completed");
         }
-        Allowances.Admission admission = Allowances.admit(grant, used, inputTokens, wantedOutputTokens, price);
+        Allowances.Admission admission = Allowances.admit(against, used, inputTokens, wantedOutputTokens, price);
         if (!admission.admitted()) {
-            throw new BudgetExhaustedException(admission.refusal());
+            throw new BudgetExhaustedException(admission.refusal() + (against == mainGrant && wrapUpAvailable()
+                    ? " (" + wrapUpReserve + " tokens of the grant kept back for the wrap-up)" : ""));
         }
         open = new Permit((int) used.steps() + 1, inputTokens, admission.maxOutputTokens(), admission.outputLimit(),
                 price, System.nanoTime());

@@ -166,6 +166,26 @@ class LeafRuntimeTest {
     }
 
     @Test
+    void shouldPlayTheWrapUpTurnFromTheReserveWhenTheMainAllowanceRunsOut() {
+        // given: 1,000 tokens, 200 kept back; two turns of 600 (only one fits the 800), a wrap-up of 50 + 100
+        com.fasterxml.jackson.databind.node.ObjectNode input = (com.fasterxml.jackson.databind.node.ObjectNode) script(
+                turn(300, 300), turn(300, 300));
+        input.putObject("wrap_up").put("input_tokens", 50).put("output_tokens", 100);
+        LeafTask task = task(new Grant(1_000L, null, null, null).withWrapUpTokens(200L), input);
+
+        // when
+        run(task);
+
+        // then
+        assertThat(sink.steps()).extracting(e -> e.inputTokens() + e.outputTokens()).containsExactly(600L, 150L);
+        assertThat(sink.last().status()).isEqualTo(Status.BUDGET_EXCEEDED);
+        assertThat(sink.last().error()).contains("(200 tokens of the grant kept back for the wrap-up)")
+                .endsWith("; wrapped up in 100 tokens");
+        assertThat(sink.last().output().get("wrapped_up").asBoolean()).isTrue();
+        assertThat(sink.last().output().get("text").asText()).endsWith("[wrap-up: 100 tokens]");
+    }
+
+    @Test
     void shouldTimeOutWhenTheDeadlinePassesDuringATurn() {
         // given: a 10 s turn and a deadline 100 ms away
         LeafTask base = task(Grant.UNLIMITED, script(turn(5, 5), turn(10, 10, 10_000)));

@@ -149,6 +149,45 @@ class OpenAiLeafTest {
     }
 
     @Test
+    void shouldHandBackASummaryFromTheWrapUpReserveWhenTheGrantRunsOut() {
+        // given: 1,200 tokens of which 1,000 are kept back for the wrap-up; a model that would write far more
+        Grant grant = new Grant(1_200L, null, null, null).withWrapUpTokens(1_000L);
+        ObjectNode input = input(scripted().put("completion_tokens", 10_000));
+
+        // when
+        runtime.execute(task(grant, input), executor, new StopSignal());
+
+        // then: the work call was capped below the reserve, then one wrap-up call; all within the grant
+        List<BillEntry> bill = provider.bill(scenario);
+        assertThat(bill).hasSize(2);
+        assertThat(bill.get(0).cap()).isLessThanOrEqualTo(200L);
+        assertThat(bill.stream().mapToLong(BillEntry::totalTokens).sum()).isLessThanOrEqualTo(1_200L);
+        assertThat(charged()).isEqualTo(bill.stream().mapToLong(BillEntry::totalTokens).sum());
+        UsageEvent end = finalEvent();
+        assertThat(end.status()).isEqualTo(Status.BUDGET_EXCEEDED);
+        assertThat(end.error()).contains("wrapped up in");
+        assertThat(end.output().path("wrapped_up").asBoolean()).isTrue();
+        assertThat(end.output().path("partial_content").asText()).startsWith("w1 w2 ");
+        assertThat(end.output().path("content").asText()).startsWith("w1 ");
+        assertThat(end.output().path("steps").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldEndWithoutAWrapUpWhenTheReserveCannotHoldTheConversation() {
+        // given: a reserve too small for the prompt of the wrap-up call
+        Grant grant = new Grant(600L, null, null, null).withWrapUpTokens(50L);
+
+        // when
+        runtime.execute(task(grant, input(scripted().put("completion_tokens", 10_000))), executor, new StopSignal());
+
+        // then
+        assertThat(provider.bill(scenario)).hasSize(1);
+        assertThat(finalEvent().status()).isEqualTo(Status.BUDGET_EXCEEDED);
+        assertThat(finalEvent().error()).contains("no wrap-up");
+        assertThat(charged()).isLessThanOrEqualTo(600L);
+    }
+
+    @Test
     void shouldLetTheInputsOwnMaxTokensOnlyNarrowTheCap() {
         // given
         ObjectNode input = input(scripted().put("completion_tokens", 50));

@@ -114,7 +114,7 @@ final class LiveLeaf {
     }
 
     Grant grantRecord() {
-        return Dim.grant(grant);
+        return Dim.grant(grant).withWrapUpTokens(spec.leaf.wrapUpTokens());
     }
 
     /** The grant still outstanding, as reserved at every ancestor. */

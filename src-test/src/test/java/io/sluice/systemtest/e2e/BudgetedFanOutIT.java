@@ -106,6 +106,27 @@ class BudgetedFanOutIT {
     }
 
     @Test
+    void shouldGiveALeafItsWrapUpReserveThroughTheWholeSystem() {
+        // given: a leaf of 1,000 tokens keeping 200 back, whose second turn does not fit the other 800
+        String runId = sluice.kafka().uniqueRunId("wrap-up");
+        Submission submission = Runs.submission(runId, "{\"run_id\": \"RUN\", \"workflow\": {\"id\": \"w\", \"nodes\": [{\"kind\": "
+                + "\"leaf\", \"id\": \"l\", \"executor\": \"simulated\", \"budget\": {\"max_tokens\": 1000}, \"wrap_up_tokens\": 200, "
+                + "\"input\": {\"turns\": [{\"input_tokens\": 300, \"output_tokens\": 300}, {\"input_tokens\": 300, \"output_tokens\": 300}],"
+                + " \"wrap_up\": {\"input_tokens\": 50, \"output_tokens\": 100}}}]}}");
+
+        // when
+        Receipt receipt = sluice.run(submission, RUN_TIMEOUT);
+
+        // then: the grant carried the reserve; the leaf handed back its wrap-up, within its budget
+        assertThat(sluice.tasks(runId)).singleElement().satisfies(t -> assertThat(t.grant().wrapUpTokens()).isEqualTo(200L));
+        LedgerEntry leaf = node(receipt, "w/l");
+        assertThat(leaf.status()).isEqualTo(Status.BUDGET_EXCEEDED);
+        assertThat(leaf.spent().totalTokens()).isEqualTo(750);
+        UsageEvent last = sluice.usage(runId).stream().filter(UsageEvent::isFinal).findFirst().orElseThrow();
+        assertThat(last.output().path("wrapped_up").asBoolean()).isTrue();
+    }
+
+    @Test
     void shouldReportTheOvershootInOptimisticMode() {
         // given
         String runId = sluice.kafka().uniqueRunId("seed-optimistic");

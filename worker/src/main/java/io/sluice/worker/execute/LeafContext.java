@@ -53,6 +53,20 @@ public interface LeafContext {
      */
     StepPermit beginStep(long inputTokens, long wantedOutputTokens, Price price);
 
+    /**
+     * True while the leaf's grant keeps back a wrap-up reserve (its {@code wrap_up_tokens}) not yet used. Until then
+     * {@link #remaining()} and the steps above see the grant without it.
+     */
+    boolean wrapUpAvailable();
+
+    /**
+     * Begins the leaf's one wrap-up step: like {@link #beginStep(long, long, Price)}, but against the whole grant, the
+     * reserve included — for a final call that hands back what the leaf has (a summary) once the rest is used up.
+     *
+     * @throws BudgetExhaustedException when there is no reserve, it was used, or the step does not fit the grant
+     */
+    StepPermit beginWrapUpStep(long inputTokens, long wantedOutputTokens, Price price);
+
     /** {@link #beginStep(long, long)} asking for as much output as the grant allows. */
     default StepPermit beginStep(long inputTokens) {
         return beginStep(inputTokens, Long.MAX_VALUE);

@@ -18,7 +18,8 @@ import io.sluice.schemas.Json;
  * <p>Input: {@code {"turns": [{"input_tokens": 300, "output_tokens": 200, "latency_ms": 5}, ...], "fail_at_turn": 3}}
  * ({@code latency_ms} and {@code fail_at_turn} optional; {@code fail_at_turn} is 1-based; an optional
  * {@code "price": {"input_per_million_microusd": 150000, "output_per_million_microusd": 600000}} prices every turn, as
- * a model's price table would). Each turn:
+ * a model's price table would; an optional {@code "wrap_up": {"input_tokens": 50, "output_tokens": 100}} is the turn
+ * played from the grant's wrap-up reserve when the budget runs out with turns left). Each turn:
  * <ol>
  *   <li>at {@code fail_at_turn} it throws before spending (the leaf fails);</li>
  *   <li>it begins a step with the turn's input, asking for its output: when the steps are exhausted or the input
@@ -35,7 +36,7 @@ public final class SimulatedExecutor implements LeafExecutor {
 
     public static final String NAME = "simulated";
 
-    private static final Set<String> INPUT_FIELDS = Set.of("turns", "fail_at_turn", "price");
+    private static final Set<String> INPUT_FIELDS = Set.of("turns", "fail_at_turn", "price", "wrap_up");
     private static final Set<String> PRICE_FIELDS = Set.of("input_per_million_microusd", "output_per_million_microusd");
     private static final Set<String> TURN_FIELDS = Set.of("input_tokens", "output_tokens", "latency_ms");
 
@@ -67,7 +68,7 @@ public final class SimulatedExecutor implements LeafExecutor {
             try {
                 permit = ctx.beginStep(turn.inputTokens(), turn.outputTokens(), script.price());
             } catch (BudgetExhaustedException e) {
-                return Outcome.budgetExceeded(progress.toJson(), e.getMessage());
+                return wrapUp(ctx, script, progress, e.getMessage());
             }
             if (turn.latencyMs() > 0 && ctx.awaitCancellation(Duration.ofMillis(turn.latencyMs()))) {
                 return Outcome.cancelled(progress.toJson());
@@ -77,7 +78,7 @@ public final class SimulatedExecutor implements LeafExecutor {
             progress.add(k, produced, turn.outputTokens());
             ctx.recordOutput(progress.toJson());
             if (produced < turn.outputTokens()) {
-                return Outcome.budgetExceeded(progress.toJson(), "turn " + k + " output truncated to " + produced + " of "
+                return wrapUp(ctx, script, progress, "turn " + k + " output truncated to " + produced + " of "
                         + turn.outputTokens() + " tokens (" + permit.outputLimit() + ")");
             }
         }
@@ -88,8 +89,32 @@ public final class SimulatedExecutor implements LeafExecutor {
     record Turn(long inputTokens, long outputTokens, long latencyMs) {
     }
 
+    /**
+     * The budget ran out with work left: with a {@code wrap_up} turn and a reserve, one last turn from it, like a
+     * "summarise what you have" call; either way the leaf ends budget_exceeded with its output.
+     */
+    private static Outcome wrapUp(LeafContext ctx, Script script, Progress progress, String why) throws InterruptedException {
+        if (script.wrapUp() == null || !ctx.wrapUpAvailable()) {
+            return Outcome.budgetExceeded(progress.toJson(), why);
+        }
+        Turn turn = script.wrapUp();
+        StepPermit permit;
+        try {
+            permit = ctx.beginWrapUpStep(turn.inputTokens(), turn.outputTokens(), script.price());
+        } catch (BudgetExhaustedException e) {
+            return Outcome.budgetExceeded(progress.toJson(), why + "; no wrap-up: " + e.getMessage());
+        }
+        if (turn.latencyMs() > 0 && ctx.awaitCancellation(Duration.ofMillis(turn.latencyMs()))) {
+            return Outcome.cancelled(progress.toJson());
+        }
+        long produced = Math.min(turn.outputTokens(), permit.maxOutputTokens());
+        permit.complete(produced);
+        progress.wrapUp(produced);
+        return Outcome.budgetExceeded(progress.toJson(), why + "; wrapped up in " + produced + " tokens");
+    }
+
     /** The parsed input. */
-    record Script(List<Turn> turns, Integer failAtTurn, Price price) {
+    record Script(List<Turn> turns, Integer failAtTurn, Price price, Turn wrapUp) {
 
         /** @throws IllegalArgumentException naming the JSON path of the first problem */
         static Script parse(JsonNode input) {
@@ -131,7 +156,17 @@ public final class SimulatedExecutor implements LeafExecutor {
                 price = new Price(count(p, "input.price", "input_per_million_microusd", true),
                         count(p, "input.price", "output_per_million_microusd", true));
             }
-            return new Script(List.copyOf(turns), failAt, price);
+            Turn wrapUp = null;
+            JsonNode w = input.get("wrap_up");
+            if (w != null && !w.isNull()) {
+                if (!w.isObject()) {
+                    throw new IllegalArgumentException("input.wrap_up: must be an object");
+                }
+                rejectUnknown(w, "input.wrap_up", TURN_FIELDS);
+                wrapUp = new Turn(count(w, "input.wrap_up", "input_tokens", true), count(w, "input.wrap_up", "output_tokens", true),
+                        count(w, "input.wrap_up", "latency_ms", false));
+            }
+            return new Script(List.copyOf(turns), failAt, price, wrapUp);
         }
 
         private static long count(JsonNode turn, String at, String field, boolean required) {
@@ -163,6 +198,7 @@ public final class SimulatedExecutor implements LeafExecutor {
     private static final class Progress {
         private int turnsCompleted;
         private boolean truncated;
+        private boolean wrappedUp;
         private long outputTokens;
         private final StringBuilder text = new StringBuilder();
 
@@ -177,8 +213,17 @@ public final class SimulatedExecutor implements LeafExecutor {
             text.append(" tokens]");
         }
 
+        void wrapUp(long produced) {
+            outputTokens += produced;
+            wrappedUp = true;
+            text.append("[wrap-up: ").append(produced).append(" tokens]");
+        }
+
         ObjectNode toJson() {
             ObjectNode out = Json.mapper().createObjectNode();
+            if (wrappedUp) {
+                out.put("wrapped_up", true);
+            }
             out.put("turns_completed", turnsCompleted);
             out.put("truncated", truncated);
             out.put("output_tokens", outputTokens);

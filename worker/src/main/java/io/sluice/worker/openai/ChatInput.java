@@ -22,6 +22,11 @@ final class ChatInput {
 
     static final String CONTINUE = "continue";
     static final String CONTINUE_PROMPT = "Continue exactly where you stopped, without repeating anything.";
+    static final String WRAP_UP_PROMPT = "You are out of budget. Without calling any tool, summarise concisely what you "
+            + "have found or produced so far, so that the work is not lost.";
+    /** What a wrap-up call leaves out: it must not call tools. */
+    private static final java.util.List<String> TOOL_FIELDS = java.util.List.of("tools", "tool_choice", "functions",
+            "function_call", "parallel_tool_calls");
 
     private final ObjectNode body;
     private final Long wantedOutput;
@@ -97,6 +102,20 @@ final class ChatInput {
         so.put("include_usage", true);
         b.set("stream_options", so);
         b.put(capParameter.field(), cap);
+        return b;
+    }
+
+    /** The body of the wrap-up call: as {@link #request}, without tools. */
+    ObjectNode wrapUpRequest(ArrayNode messages, EndpointConfig.CapParameter capParameter, long cap) {
+        ObjectNode b = request(messages, capParameter, cap);
+        b.remove(TOOL_FIELDS);
+        return b;
+    }
+
+    /** {@link #wrapUpRequest} without a cap: what its prompt bound is computed from. */
+    ObjectNode wrapUp(ArrayNode messages) {
+        ObjectNode b = uncapped(messages);
+        b.remove(TOOL_FIELDS);
         return b;
     }
 

@@ -152,7 +152,7 @@ public final class OpenAiExecutor implements LeafExecutor {
             try {
                 permit = ctx.beginStep(bound, input.wantedOutput(config.defaultMaxTokens()), price);
             } catch (BudgetExhaustedException e) {
-                return Outcome.budgetExceeded(transcript.output(), e.getMessage());
+                return exhausted(ctx, input, messages, "", price, inFlight, transcript, e.getMessage());
             }
             ObjectNode body = input.request(messages, config.capParameter(), permit.maxOutputTokens());
             StepEnd end = step(ctx, body, permit, inFlight, transcript);
@@ -163,8 +163,8 @@ public final class OpenAiExecutor implements LeafExecutor {
             String finish = step.finishReason();
             if ("length".equals(finish)) {
                 if (permit.outputLimit() != null && step.completionTokens() >= permit.maxOutputTokens()) {
-                    return Outcome.budgetExceeded(transcript.output(), "output cut at " + permit.maxOutputTokens()
-                            + " tokens by the grant (" + permit.outputLimit() + ")");
+                    return exhausted(ctx, input, messages, step.text(), price, inFlight, transcript, "output cut at "
+                            + permit.maxOutputTokens() + " tokens by the grant (" + permit.outputLimit() + ")");
                 }
                 if (input.continueOnLength()) {
                     messages.addObject().put("role", "assistant").put("content", step.text());
@@ -174,6 +174,39 @@ public final class OpenAiExecutor implements LeafExecutor {
             }
             return Outcome.succeeded(transcript.output());
         }
+    }
+
+    /**
+     * The grant ran out with work left. With a wrap-up reserve, one last tools-free call asks the model to summarise
+     * what it has so far; its answer becomes the leaf's content (what came before stays as {@code partial_content}).
+     * Either way the leaf ends budget_exceeded with its output.
+     *
+     * @param unsent the last step's text, not yet in {@code messages}
+     */
+    private Outcome exhausted(LeafContext ctx, ChatInput input, ArrayNode messages, String unsent, Price price,
+                              AtomicReference<ChatCall> inFlight, Transcript transcript, String why)
+            throws InterruptedException {
+        if (!ctx.wrapUpAvailable()) {
+            return Outcome.budgetExceeded(transcript.output(), why);
+        }
+        ArrayNode wrap = messages.deepCopy();
+        if (!unsent.isEmpty()) {
+            wrap.addObject().put("role", "assistant").put("content", unsent);
+        }
+        wrap.addObject().put("role", "user").put("content", ChatInput.WRAP_UP_PROMPT);
+        StepPermit permit;
+        try {
+            permit = ctx.beginWrapUpStep(PromptBound.of(input.wrapUp(wrap), config.overheads()), config.defaultMaxTokens(), price);
+        } catch (BudgetExhaustedException e) {
+            return Outcome.budgetExceeded(transcript.output(), why + "; no wrap-up: " + e.getMessage());
+        }
+        transcript.beginWrapUp();
+        StepEnd end = step(ctx, input.wrapUpRequest(wrap, config.capParameter(), permit.maxOutputTokens()), permit, inFlight,
+                transcript);
+        if (end.outcome != null) {
+            return end.outcome;
+        }
+        return Outcome.budgetExceeded(transcript.output(), why + "; wrapped up in " + end.step.completionTokens() + " tokens");
     }
 
     /** A step's end: the completed step to go on from, or the leaf's outcome. */
@@ -358,6 +391,7 @@ public final class OpenAiExecutor implements LeafExecutor {
     /** The leaf's output across its steps. */
     private static final class Transcript {
         private final StringBuilder content = new StringBuilder();
+        private String partialContent;
         private final ArrayNode toolCalls = Json.mapper().createArrayNode();
         private final Map<String, String> flags = new java.util.LinkedHashMap<>();
         private String finishReason;
@@ -380,6 +414,12 @@ public final class OpenAiExecutor implements LeafExecutor {
             completionTokens += completion;
         }
 
+        /** What follows is the wrap-up: the content so far becomes the partial content. */
+        void beginWrapUp() {
+            partialContent = content.toString();
+            content.setLength(0);
+        }
+
         void flag(String name, String why) {
             flags.put(name, why);
         }
@@ -398,6 +438,10 @@ public final class OpenAiExecutor implements LeafExecutor {
             o.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens);
             if (!toolCalls.isEmpty()) {
                 o.set("tool_calls", toolCalls.deepCopy());
+            }
+            if (partialContent != null) {
+                o.put("wrapped_up", true);
+                o.put("partial_content", partialContent);
             }
             flags.forEach(o::put);
             return o;
