@@ -122,7 +122,7 @@ class RecordSchemaTest {
                         List.of("attempt: must be ≥ 1, got 0")),
                 Arguments.of(WireSchemas.LEAF_TASK, "leaf-task.json", "grant", NODES.objectNode().put("tokens", 5),
                         List.of("grant.tokens: unknown field (expected one of max_tokens, max_input_tokens,"
-                                + " max_output_tokens, max_steps, max_cost_microusd)")),
+                                + " max_output_tokens, max_steps, max_cost_microusd, wrap_up_tokens)")),
                 Arguments.of(WireSchemas.LEDGER_ENTRY, "ledger-entry.branch.json", "kind", NODES.textNode("node"),
                         List.of("kind: must be \"workflow\", \"branch\" or \"leaf\", got \"node\"")),
                 Arguments.of(WireSchemas.LEDGER_ENTRY, "ledger-entry.branch.json", "leaves",

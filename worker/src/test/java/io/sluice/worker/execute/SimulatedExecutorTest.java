@@ -17,7 +17,7 @@ class SimulatedExecutorTest {
             "[]                                                          | input: must be an object with a \"turns\" array",
             "{}                                                          | input.turns: must be an array",
             "{\"turns\": 3}                                              | input.turns: must be an array",
-            "{\"turns\": [], \"speed\": 1}                               | input.speed: unknown field (expected one of [fail_at_turn, turns])",
+            "{\"turns\": [], \"speed\": 1}                               | input.speed: unknown field (expected one of [fail_at_turn, price, turns, wrap_up])",
             "{\"turns\": [7]}                                            | input.turns[0]: must be an object",
             "{\"turns\": [{\"output_tokens\": 1}]}                       | input.turns[0].input_tokens: required",
             "{\"turns\": [{\"input_tokens\": 1.5, \"output_tokens\": 1}]} | input.turns[0].input_tokens: must be a non-negative integer, got 1.5",
