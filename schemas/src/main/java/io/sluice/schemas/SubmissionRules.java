@@ -84,6 +84,7 @@ final class SubmissionRules {
         if (children == null || !children.isArray() || "leaf".equals(textOf(node.get("kind")))) {
             return;
         }
+        checkShare(node, path, children);
         Map<String, Integer> firstIndexOfId = new HashMap<>();
         for (int i = 0; i < children.size(); i++) {
             JsonNode child = children.get(i);
@@ -149,6 +150,20 @@ final class SubmissionRules {
             }
         }
         return effective;
+    }
+
+    /** Even shares divide a budget among child branches: every child must be one. */
+    private void checkShare(JsonNode node, List<Object> path, JsonNode children) {
+        if (!"even".equals(textOf(node.get("share")))) {
+            return;
+        }
+        for (int i = 0; i < children.size(); i++) {
+            if ("leaf".equals(textOf(children.get(i).get("kind")))) {
+                problems.add(Problem.at(Problem.append(path, "share"), "even shares divide the budget among child "
+                        + "branches, but nodes[" + i + "] is a leaf: put leaves in branches of their own"));
+                return;
+            }
+        }
     }
 
     /** A wrap-up reserve must leave the leaf something of its own {@code max_tokens} to work with. */

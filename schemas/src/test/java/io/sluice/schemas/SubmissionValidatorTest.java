@@ -138,6 +138,10 @@ class SubmissionValidatorTest {
                 Arguments.of("unknown leaf field", audit("{'kind': 'leaf', 'id': 'l', 'executor': 'x', 'nodes': []}"),
                         List.of("workflow.nodes[0].nodes: unknown field (expected one of kind, id, budget, executor,"
                                 + " input, repeat, max_attempts, wrap_up_tokens)")),
+                Arguments.of("even shares over a leaf", "{'workflow': {'id': 'w', 'share': 'even', 'nodes': [{'kind': 'branch',"
+                        + " 'id': 'b'}, {'kind': 'leaf', 'id': 'l', 'executor': 'x'}]}}", List.of(
+                        "workflow.share: even shares divide the budget among child branches, but nodes[1] is a leaf: put"
+                                + " leaves in branches of their own")),
                 Arguments.of("wrap-up reserve as large as the leaf's budget", audit("{'kind': 'leaf', 'id': 'l', 'executor': 'x',"
                         + " 'budget': {'max_tokens': 500}, 'wrap_up_tokens': 500}"), List.of(
                         "workflow.nodes[0].wrap_up_tokens: 500 leaves nothing of the leaf's max_tokens 500 for its work")),

@@ -28,9 +28,12 @@ final class GrantPolicy {
 
     /**
      * The leaf ends budget_exceeded without spending; {@code haltAt}, if not null, halts for {@code dim} with limit
-     * {@code limit}.
+     * {@code limit} — or, with {@code share}, for its even share of its parent's {@code limit}.
      */
-    record Refuse(String reason, GroupNode haltAt, Dim dim, long limit) implements Verdict {
+    record Refuse(String reason, GroupNode haltAt, Dim dim, long limit, boolean share) implements Verdict {
+        Refuse(String reason, GroupNode haltAt, Dim dim, long limit) {
+            this(reason, haltAt, dim, limit, false);
+        }
     }
 
     /**
@@ -69,6 +72,10 @@ final class GrantPolicy {
                 Long limit = d.limit(a.limits);
                 if (limit != null) {
                     minHead[d.ordinal()] = Math.min(minHead[d.ordinal()], a.headroom(d, limit));
+                }
+                Long parentLimit = a.underEvenShare() ? d.limit(a.parent.limits) : null;
+                if (parentLimit != null) {
+                    minHead[d.ordinal()] = Math.min(minHead[d.ordinal()], a.shareHeadroom(d, parentLimit));
                 }
             }
         }
@@ -110,6 +117,12 @@ final class GrantPolicy {
                             + d.field + ")", a, d, limit);
                 }
             }
+            Refuse share = shareCheck(a, desired, config);
+            if (share == WAIT) {
+                highestBusy = a;
+            } else if (share != null) {
+                return share;
+            }
         }
         if (needsProbe && parent.probe != null && highestBusy == null) {
             // Siblings wait for the probe's result. (Also implied by the budget: the probe holds all the headroom.)
@@ -124,6 +137,41 @@ final class GrantPolicy {
             grant[i] = desired[i] == Dim.UNLIMITED ? Dim.UNLIMITED : Math.min(desired[i], minHead[i]);
         }
         return new Dispatch(grant, needsProbe);
+    }
+
+    /** {@link #shareCheck}: wait at the child. */
+    private static final Refuse WAIT = new Refuse("wait", null, null, 0, true);
+
+    /**
+     * Under a {@code share: even} parent, whether the child {@code a} can take the desired grant within its share
+     * ({@link GroupNode#shareHeadroom}): null when it can (or gets a last chance), {@link #WAIT} when an attempt
+     * in flight below it — or below a sibling, whose end may leave its share to the others — may make room, else the
+     * refusal that halts the child for its share.
+     */
+    private static Refuse shareCheck(GroupNode a, long[] desired, LedgerConfig config) {
+        if (!a.underEvenShare()) {
+            return null;
+        }
+        for (Dim d : Dim.ALL) {
+            int i = d.ordinal();
+            Long parentLimit = d.limit(a.parent.limits);
+            if (parentLimit == null || desired[i] == Dim.UNLIMITED) {
+                continue;
+            }
+            long head = a.shareHeadroom(d, parentLimit);
+            long required = Math.max(desired[i], 1);
+            if (head >= required) {
+                continue;
+            }
+            if (a.inFlight > 0 || a.parent.inFlight > 0) {
+                return WAIT;
+            }
+            if (head < useful(desired[i], config)) {
+                return new Refuse("not admitted: grant " + required + " > remaining " + head + " of " + a.path
+                        + "'s even share of " + a.parent.path + " (" + d.field + ")", a, d, parentLimit, true);
+            }
+        }
+        return null;
     }
 
     /**

@@ -36,6 +36,8 @@ final class GroupNode implements Child {
     final Long pathDeadlineMs;
     /** Per dimension: whether this node or an ancestor limits it. */
     final boolean[] limitedOnPath = new boolean[Dim.COUNT];
+    /** {@code share: even}: children (all branches) are admitted in turn, each within its share of the budget. */
+    final boolean shareEven;
 
     Child[] children = new Child[0];
     Map<String, LeafSpec> specsById = Map.of();
@@ -82,8 +84,9 @@ final class GroupNode implements Child {
     long updatedAtMs;
 
     GroupNode(int index, GroupNode parent, int indexInParent, String path, String kind, Budget limits,
-              Long ownLeafMaxTokens, long startedAtMs, Integer runMaxParallel) {
+              Long ownLeafMaxTokens, long startedAtMs, Integer runMaxParallel, boolean shareEven) {
         this.index = index;
+        this.shareEven = shareEven;
         this.parent = parent;
         this.indexInParent = indexInParent;
         this.path = path;
@@ -116,6 +119,31 @@ final class GroupNode implements Child {
     /** What may still be reserved in dimension {@code d} here: {@code max(0, L − S − R)}; only for limited dimensions. */
     long headroom(Dim d, long limit) {
         return Math.max(0, limit - spent[d.ordinal()] - reserved[d.ordinal()]);
+    }
+
+    /**
+     * Under a {@code share: even} parent: what this child may still reserve in {@code d} within its share,
+     * {@code max(0, (L − spent by finished siblings) ÷ unfinished siblings − S − R)}, L the parent's limit; computed
+     * from the children's numbers, so a restored ledger sees the same.
+     */
+    long shareHeadroom(Dim d, long parentLimit) {
+        long finishedSpent = 0;
+        int unfinished = 0;
+        for (Child c : parent.children) {
+            GroupNode sibling = (GroupNode) c;
+            if (sibling.terminal) {
+                finishedSpent = Dim.saturatedAdd(finishedSpent, sibling.spent[d.ordinal()]);
+            } else {
+                unfinished++;
+            }
+        }
+        long share = Math.max(0, parentLimit - finishedSpent) / Math.max(1, unfinished);
+        return Math.max(0, share - spent[d.ordinal()] - reserved[d.ordinal()]);
+    }
+
+    /** True when this node's budget is divided evenly among its children, and so among its parent's. */
+    boolean underEvenShare() {
+        return parent != null && parent.shareEven;
     }
 
     /** The learned grant for dimension {@code d} (at least 1); only meaningful once {@code learnedFrom > 0}. */
@@ -164,6 +192,9 @@ final class GroupNode implements Child {
         } else {
             finalStatus = worstChild;
             finalReason = withOvershoot(worstChildReason);
+        }
+        if (shareEven) {
+            finalReason = finalReason + "; budget shared evenly among " + children.length + " branches";
         }
     }
 
@@ -297,7 +328,7 @@ final class GroupNode implements Child {
         worstChild = f.worst();
         worstChildReason = f.worstReason();
         if (f.haltedFor() != null) {
-            halt = HaltCause.of(f.haltedFor(), limits);
+            halt = HaltCause.of(f.haltedFor(), limits, parent == null ? null : parent.limits);
             if (halt == null) {
                 throw new IllegalArgumentException(path + ": halted for " + f.haltedFor() + ", a limit it does not have");
             }

@@ -10,22 +10,35 @@ import io.sluice.schemas.Status;
  * @param haltStatus what its dropped and stopped leaves end as (cancelled or timed_out)
  * @param dim        the exhausted dimension; null for a timeout
  * @param limit      the dimension's limit, or the timeout in milliseconds
+ * @param share      the node's even share of its parent's limit ran out (then {@code limit} is the parent's)
  */
-record HaltCause(Status nodeStatus, Status haltStatus, Dim dim, long limit) {
+record HaltCause(Status nodeStatus, Status haltStatus, Dim dim, long limit, boolean share) {
+
+    /** The prefix of {@link #field()} for an even share: {@code share:max_tokens}. */
+    static final String SHARE = "share:";
 
     static HaltCause budget(Dim dim, long limit) {
-        return new HaltCause(Status.BUDGET_EXCEEDED, Status.CANCELLED, dim, limit);
+        return new HaltCause(Status.BUDGET_EXCEEDED, Status.CANCELLED, dim, limit, false);
+    }
+
+    /** The node's even share of its parent's {@code dim} limit {@code parentLimit} ran out. */
+    static HaltCause share(Dim dim, long parentLimit) {
+        return new HaltCause(Status.BUDGET_EXCEEDED, Status.CANCELLED, dim, parentLimit, true);
     }
 
     static HaltCause timeout(long timeoutMs) {
-        return new HaltCause(Status.TIMED_OUT, Status.TIMED_OUT, null, timeoutMs);
+        return new HaltCause(Status.TIMED_OUT, Status.TIMED_OUT, null, timeoutMs, false);
     }
 
     /**
      * The cause named by {@code field} — a budget field or {@code timeout_ms}, as {@link #field()} gives it — of a
      * node with these limits; null when the node has no such limit.
      */
-    static HaltCause of(String field, Budget limits) {
+    static HaltCause of(String field, Budget limits, Budget parentLimits) {
+        if (field != null && field.startsWith(SHARE)) {
+            HaltCause own = parentLimits == null ? null : of(field.substring(SHARE.length()), parentLimits, null);
+            return own == null || own.dim == null ? null : share(own.dim, own.limit);
+        }
         if ("timeout_ms".equals(field)) {
             return limits.timeoutMs() == null ? null : timeout(limits.timeoutMs());
         }
@@ -40,12 +53,13 @@ record HaltCause(Status nodeStatus, Status haltStatus, Dim dim, long limit) {
 
     /** The limit that ran out: its budget field, or {@code timeout_ms}. */
     String field() {
-        return dim == null ? "timeout_ms" : dim.field;
+        return dim == null ? "timeout_ms" : share ? SHARE + dim.field : dim.field;
     }
 
-    /** For the leaves it cancels: "max_tokens exhausted", "timeout_ms 5000 passed". */
+    /** For the leaves it cancels: "max_tokens exhausted", "timeout_ms 5000 passed", "even share of max_tokens exhausted". */
     String shortText() {
-        return dim == null ? "timeout_ms " + limit + " passed" : dim.field + " exhausted";
+        return dim == null ? "timeout_ms " + limit + " passed" : share ? "even share of " + dim.field + " exhausted"
+                : dim.field + " exhausted";
     }
 
     /** The reason of what it ends below the halted node at {@code path}: "halted: audit/scan max_tokens exhausted". */
@@ -59,6 +73,10 @@ record HaltCause(Status nodeStatus, Status haltStatus, Dim dim, long limit) {
             return node.path + ": timeout_ms " + limit + " passed";
         }
         long spent = node.spent[dim.ordinal()];
+        if (share) {
+            return node.path + ": its even share of " + node.parent.path + "'s " + dim.field + " " + limit + " exhausted (spent "
+                    + spent + ")";
+        }
         String tail = spent > limit ? "overshoot " + (spent - limit) : "remaining " + (limit - spent);
         return node.path + ": " + dim.field + " " + limit + " exhausted (spent " + spent + ", " + tail + ")";
     }

@@ -233,6 +233,10 @@ public final class RunLedger {
     private boolean begun;
     /** The last call stopped dispatching at its limit with more admissible: the next call goes on first. */
     private boolean dispatchPending;
+    /** While a {@code share: even} node gives one child its turn: the dispatches after which the pump stops. */
+    private int quotaEnd = Integer.MAX_VALUE;
+    /** Admissions decided (dispatches and refusals), to tell a child's turn that did something from one that did not. */
+    private long admissions;
     /** Restored and not called since: the first call settles and dispatches what the restored state allows. */
     private boolean resuming;
     /** Restored from no entries at all: the first call does what {@link #begin} does. */
@@ -827,10 +831,18 @@ public final class RunLedger {
         return false;
     }
 
+    private boolean quotaReached() {
+        return out.tasks.size() >= quotaEnd;
+    }
+
     private void pumpGroup(GroupNode g, long nowMs) {
+        if (g.shareEven) {
+            pumpShared(g, nowMs);
+            return;
+        }
         int i = g.runnable.nextSetBit(0);
         while (i >= 0 && open(g)) {
-            if (callFull()) {
+            if (callFull() || quotaReached()) {
                 return; // the bits of what is left stay set: the next call goes on from here
             }
             Child child = g.children[i];
@@ -843,7 +855,7 @@ public final class RunLedger {
             } else {
                 GroupNode sub = (GroupNode) child;
                 pumpGroup(sub, nowMs);
-                if (!open(g) || dispatchPending) {
+                if (!open(g) || dispatchPending || quotaReached()) {
                     return;
                 }
                 // The child cannot dispatch more until an attempt below it finishes (which sets the bit again). This
@@ -855,6 +867,42 @@ public final class RunLedger {
                 }
             }
             i = g.runnable.nextSetBit(i + 1);
+        }
+    }
+
+    /**
+     * {@code share: even}: the children (branches) take turns, one dispatch each per round, until a round in which
+     * none decides anything; a child whose turn decides nothing is passed over until an attempt below its parent ends.
+     */
+    private void pumpShared(GroupNode g, long nowMs) {
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (int i = g.runnable.nextSetBit(0); i >= 0; i = g.runnable.nextSetBit(i + 1)) {
+                if (!open(g) || callFull() || quotaReached()) {
+                    return;
+                }
+                GroupNode sub = (GroupNode) g.children[i];
+                long before = admissions;
+                int outer = quotaEnd;
+                quotaEnd = (int) Math.min(outer, (long) out.tasks.size() + 1);
+                try {
+                    pumpGroup(sub, nowMs);
+                } finally {
+                    quotaEnd = outer;
+                }
+                if (!open(g) || dispatchPending) {
+                    return;
+                }
+                if (admissions != before) {
+                    progress = true;
+                    continue;
+                }
+                g.runnable.clear(i);
+                if (!sub.terminal) {
+                    out.changed(sub, nowMs); // its entry shows it (fold.blocked)
+                }
+            }
         }
     }
 
@@ -874,6 +922,9 @@ public final class RunLedger {
         long[] spentBefore = retry == null ? null : retry.spent;
         GrantPolicy.Verdict verdict = mode == Mode.STRICT ? GrantPolicy.strict(spec, spentBefore, config)
                 : GrantPolicy.optimistic(spec, spentBefore);
+        if (!(verdict instanceof GrantPolicy.Wait)) {
+            admissions++;
+        }
         if (verdict instanceof GrantPolicy.Dispatch d) {
             if (retry != null) {
                 spec.pollDueRetry();
@@ -940,7 +991,8 @@ public final class RunLedger {
         String path = spec.path(copy);
         if (refusal.haltAt() != null) {
             // Halt first, while the refused leaf still counts as unfinished: the node must end with its own cause.
-            halt(refusal.haltAt(), HaltCause.budget(refusal.dim(), refusal.limit()), nowMs);
+            halt(refusal.haltAt(), refusal.share() ? HaltCause.share(refusal.dim(), refusal.limit())
+                    : HaltCause.budget(refusal.dim(), refusal.limit()), nowMs);
         }
         LedgerEntry entry = new LedgerEntry(runId, path, "leaf", mode, Status.BUDGET_EXCEEDED, refusal.reason(),
                 spec.leaf.budget(), Reservation.ZERO, Usage.ZERO, Map.of(Status.BUDGET_EXCEEDED, 1L), 0, nowMs);
@@ -952,7 +1004,8 @@ public final class RunLedger {
     private void refuseRetry(LiveLeaf leaf, GrantPolicy.Refuse refusal, long nowMs) {
         betweenAttempts.remove(leaf.path);
         if (refusal.haltAt() != null) {
-            halt(refusal.haltAt(), HaltCause.budget(refusal.dim(), refusal.limit()), nowMs);
+            halt(refusal.haltAt(), refusal.share() ? HaltCause.share(refusal.dim(), refusal.limit())
+                    : HaltCause.budget(refusal.dim(), refusal.limit()), nowMs);
         }
         String reason = leaf.describe("attempt " + (leaf.attempt + 1) + " " + refusal.reason() + "; " + leaf.lastOutcome);
         leaf.updatedAtMs = nowMs;
@@ -1052,6 +1105,31 @@ public final class RunLedger {
         }
     }
 
+    /**
+     * An attempt below an even-share node ended: a child waiting for its share (paused, or passed over) looks again,
+     * since the end may finish a sibling and leave its share to the others.
+     */
+    private void wakeShares(GroupNode g, long nowMs) {
+        for (Child c : g.children) {
+            GroupNode child = (GroupNode) c;
+            if (child.terminal) {
+                continue;
+            }
+            boolean changed = false;
+            if (child.paused) {
+                child.paused = false;
+                changed = true;
+            }
+            if (child.totalLeaves > 0 && !g.runnable.get(child.indexInParent())) {
+                g.runnable.set(child.indexInParent());
+                changed = true;
+            }
+            if (changed) {
+                out.changed(child, nowMs); // its entry shows it (fold.paused, fold.blocked)
+            }
+        }
+    }
+
     /** OPTIMISTIC: every node on the path whose spend reached a limit halts, deepest first. */
     private void haltCrossed(GroupNode from, long nowMs) {
         for (GroupNode a = from; a != null; a = a.parent) {
@@ -1096,6 +1174,9 @@ public final class RunLedger {
             a.paused = false; // whatever waited for a refund below it may now fit
             if (a.parent != null) {
                 a.parent.runnable.set(a.indexInParent());
+            }
+            if (a.shareEven) {
+                wakeShares(a, nowMs);
             }
         }
         for (int i = 0; i < Dim.COUNT; i++) {

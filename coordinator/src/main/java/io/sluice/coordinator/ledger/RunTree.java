@@ -11,6 +11,7 @@ import java.util.Set;
 import io.sluice.schemas.Branch;
 import io.sluice.schemas.Budget;
 import io.sluice.schemas.Leaf;
+import io.sluice.schemas.Share;
 import io.sluice.schemas.Node;
 import io.sluice.schemas.NodePaths;
 import io.sluice.schemas.Status;
@@ -86,7 +87,7 @@ final class RunTree {
         Branch asBranch = workflow.asBranch();
         checkBudget(workflow.id(), asBranch.budget());
         GroupNode root = new GroupNode(0, null, -1, workflow.id(), "workflow", asBranch.budget(), asBranch.leafMaxTokens(),
-                startedAtMs, runMaxParallel);
+                startedAtMs, runMaxParallel, asBranch.shareOrDefault() == Share.EVEN);
         b.add(root);
         b.fill(root, asBranch.nodes());
         return new RunTree(root, b.groups, b.byPath, (int) b.leaves);
@@ -137,7 +138,7 @@ final class RunTree {
                 checkBudget(path, n.budget());
                 if (n instanceof Branch br) {
                     GroupNode child = new GroupNode(groups.size(), g, i, path, "branch", br.budget(), br.leafMaxTokens(),
-                            startedAtMs, null);
+                            startedAtMs, null, br.shareOrDefault() == Share.EVEN);
                     add(child);
                     fill(child, br.nodes());
                     children[i] = child;
@@ -145,6 +146,10 @@ final class RunTree {
                     openGroups++;
                 } else {
                     Leaf leaf = (Leaf) n;
+                    if (g.shareEven) {
+                        throw new IllegalArgumentException(g.path + ": even shares need branch children, but " + n.id()
+                                + " is a leaf");
+                    }
                     if (leaf.maxAttempts() != null && leaf.maxAttempts() < 1) {
                         throw new IllegalArgumentException(path + ": max_attempts must be ≥ 1, got " + leaf.maxAttempts());
                     }

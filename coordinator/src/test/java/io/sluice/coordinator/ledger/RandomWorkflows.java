@@ -15,11 +15,13 @@ import io.sluice.schemas.Branch;
 import io.sluice.schemas.Budget;
 import io.sluice.schemas.Leaf;
 import io.sluice.schemas.Node;
+import io.sluice.schemas.Share;
 import io.sluice.schemas.Workflow;
 
 /**
  * Random workflows for property tests: depth ≤ 4, fan-out ≤ 6, repeat ≤ 50, optional budgets on every node,
- * optional {@code max_attempts} (1–4) on leaves. The
+ * optional {@code max_attempts} (1–4) on leaves, {@code share: even} on a third of the nodes whose children are all
+ * branches. The
  * raw trees are then made valid the way schema validation demands — ids unique among siblings, every limit
  * narrowed to the tightest ancestor's — and kept small enough (≤ {@link #MAX_NODES} nodes, ≤ {@link #MAX_LEAVES}
  * leaves) for hundreds of tries per property.
@@ -33,7 +35,14 @@ final class RandomWorkflows {
     }
 
     static Arbitrary<Workflow> workflows() {
-        return branch(3, 1).map(b -> normalize(new Workflow("w", b.budget(), b.leafMaxTokens(), b.nodes())));
+        return branch(3, 1).map(b -> normalize(new Workflow("w", b.budget(), b.leafMaxTokens(), b.nodes(), b.share())));
+    }
+
+    /** Workflows whose root shares its budget evenly among 2–6 branches (and so may nodes below). */
+    static Arbitrary<Workflow> sharedWorkflows() {
+        Arbitrary<List<Node>> branches = branch(2, 1).map(b -> (Node) b).list().ofMinSize(2).ofMaxSize(6);
+        return Combinators.combine(groupBudgets(), optional(1, 1500, 0.7), branches)
+                .as((b, leafMax, nodes) -> normalize(new Workflow("w", b, leafMax, nodes, Share.EVEN)));
     }
 
     /**
@@ -66,13 +75,13 @@ final class RandomWorkflows {
      */
     static Workflow roomier(Workflow wf) {
         return new Workflow(wf.id(), roomier(wf.budget()), wf.leafMaxTokens() == null ? null : wf.leafMaxTokens() * 20,
-                wf.nodes().stream().map(RandomWorkflows::roomier).toList());
+                wf.nodes().stream().map(RandomWorkflows::roomier).toList(), wf.share());
     }
 
     private static Node roomier(Node n) {
         if (n instanceof Branch b) {
             return new Branch(b.id(), roomier(b.budget()), b.leafMaxTokens() == null ? null : b.leafMaxTokens() * 20,
-                    b.nodes().stream().map(RandomWorkflows::roomier).toList());
+                    b.nodes().stream().map(RandomWorkflows::roomier).toList(), b.share());
         }
         Leaf l = (Leaf) n;
         return new Leaf(l.id(), roomier(l.budget()), l.executor(), l.input(), l.repeat(), l.maxAttempts());
@@ -127,8 +136,10 @@ final class RandomWorkflows {
                 Tuple.of(3, leaf()), Tuple.of(2, Arbitraries.lazy(() -> branch(depth - 1, 0).map(b -> (Node) b))));
         Arbitrary<List<Node>> children = child.list().ofMinSize(minChildren).ofMaxSize(6)
                 .withSizeDistribution(RandomDistribution.uniform());
-        return Combinators.combine(groupBudgets(), optional(1, 1500, 0.7), children)
-                .as((b, leafMax, nodes) -> new Branch("b", b, leafMax, nodes));
+        Arbitrary<Share> share = Arbitraries.frequencyOf(Tuple.of(2, Arbitraries.just(Share.DOCUMENT)),
+                Tuple.of(1, Arbitraries.just(Share.EVEN)));
+        return Combinators.combine(groupBudgets(), optional(1, 1500, 0.7), children, share)
+                .as((b, leafMax, nodes, s) -> new Branch("b", b, leafMax, nodes, s));
     }
 
     // ------------------------------------------------------------------------------ validity and size
@@ -142,7 +153,8 @@ final class RandomWorkflows {
         Counter c = new Counter();
         Budget root = narrow(raw.budget(), Budget.NONE);
         Long leafMax = narrowLeafMax(raw.leafMaxTokens(), root.maxTokens());
-        return new Workflow("w", root, leafMax, children(raw.nodes(), root, c));
+        List<Node> nodes = children(raw.nodes(), root, c);
+        return new Workflow("w", root, leafMax, nodes, share(raw.share(), nodes));
     }
 
     private static List<Node> children(List<Node> nodes, Budget inForce, Counter c) {
@@ -153,7 +165,9 @@ final class RandomWorkflows {
             Budget b = narrow(n.budget(), inForce);
             if (n instanceof Branch br) {
                 Budget below = tightest(b, inForce);
-                out.add(new Branch("b" + i, b, narrowLeafMax(br.leafMaxTokens(), below.maxTokens()), children(br.nodes(), below, c)));
+                List<Node> below2 = children(br.nodes(), below, c);
+                out.add(new Branch("b" + i, b, narrowLeafMax(br.leafMaxTokens(), below.maxTokens()), below2,
+                        share(br.share(), below2)));
             } else {
                 Leaf leaf = (Leaf) n;
                 int repeat = Math.min(leaf.copies(), MAX_LEAVES - c.leaves);
@@ -162,6 +176,12 @@ final class RandomWorkflows {
             }
         }
         return out;
+    }
+
+    /** Even shares only where every child is a branch, as validation demands. */
+    private static Share share(Share wanted, List<Node> children) {
+        return wanted == Share.EVEN && !children.isEmpty() && children.stream().allMatch(n -> n instanceof Branch)
+                ? Share.EVEN : null;
     }
 
     /** A budget whose every limit is no wider than the one in force above it; input/output within its own tokens. */

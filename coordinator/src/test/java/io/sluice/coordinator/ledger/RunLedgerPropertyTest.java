@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 
+import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
 
 import io.sluice.schemas.Branch;
@@ -31,7 +33,7 @@ class RunLedgerPropertyTest {
 
     @Provide
     Arbitrary<Workflow> workflows() {
-        return RandomWorkflows.workflows();
+        return Arbitraries.frequencyOf(Tuple.of(4, RandomWorkflows.workflows()), Tuple.of(1, RandomWorkflows.sharedWorkflows()));
     }
 
     @Provide
@@ -78,6 +80,11 @@ class RunLedgerPropertyTest {
         Statistics.label("attempt lost").collect(sim.lostSent > 0);
         Statistics.label("late event after lost").collect(sim.lateSent > 0);
         Statistics.label("leaf retried").collect(sim.attempts.values().stream().anyMatch(n -> n > 1));
+        Statistics.label("even shares").collect(sim.ledger.entry("w").reason() != null
+                && sim.history.stream().flatMap(d -> d.entries().stream()).anyMatch(e -> e.reason() != null
+                        && e.reason().contains("budget shared evenly")));
+        Statistics.label("halted for its share").collect(sim.history.stream().flatMap(d -> d.entries().stream())
+                .anyMatch(e -> e.reason() != null && e.reason().contains("even share of")));
         Statistics.label("retry cancelled by halt").collect(sim.history.stream().flatMap(d -> d.entries().stream())
                 .anyMatch(e -> e.kind().equals("leaf") && e.status() == Status.CANCELLED && e.reason().startsWith("halted: ")
                         && e.reason().contains("; attempt ")));
@@ -94,6 +101,7 @@ class RunLedgerPropertyTest {
         Statistics.label("late event after lost").coverage(c -> c.check(true).percentage(p -> p >= 1.5));
         Statistics.label("leaf retried").coverage(c -> c.check(true).percentage(p -> p >= 5));
         Statistics.label("retry cancelled by halt").coverage(c -> c.check(true).percentage(p -> p >= 2));
+        Statistics.label("even shares").coverage(c -> c.check(true).percentage(p -> p >= 5));
     }
 
     @Property(tries = 600)
@@ -101,6 +109,7 @@ class RunLedgerPropertyTest {
                                                                @ForAll("configs") LedgerConfig config) {
         collectStatistics(checked(wf, Mode.STRICT, seed, config));
         requireCoverage();
+        Statistics.label("halted for its share").coverage(c -> c.check(true).percentage(p -> p >= 2));
     }
 
     @Property(tries = 400)

@@ -35,7 +35,8 @@ class RunLedgerRestorePropertyTest {
     /** The random workflows, half of them with roomier budgets: longer runs, more to restore in their middle. */
     @Provide
     Arbitrary<Workflow> workflows() {
-        return Arbitraries.oneOf(RandomWorkflows.workflows(), RandomWorkflows.workflows().map(RandomWorkflows::roomier));
+        return Arbitraries.oneOf(RandomWorkflows.workflows(), RandomWorkflows.workflows().map(RandomWorkflows::roomier),
+                RandomWorkflows.sharedWorkflows(), RandomWorkflows.sharedWorkflows().map(RandomWorkflows::roomier));
     }
 
     @Provide

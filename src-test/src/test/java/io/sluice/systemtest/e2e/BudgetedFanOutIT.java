@@ -127,6 +127,45 @@ class BudgetedFanOutIT {
     }
 
     @Test
+    void shouldSplitABudgetEvenlyAmongWideBranchesOnlyWhenAskedTo() {
+        // given: 8 branches of 4 leaves of 100 tokens; the budget pays for a quarter of the work
+        String document = sluice.kafka().uniqueRunId("share-document");
+        String even = sluice.kafka().uniqueRunId("share-even");
+
+        // when
+        Receipt byDocument = sluice.run(wideTree(document, null), RUN_TIMEOUT);
+        Receipt byShare = sluice.run(wideTree(even, "even"), RUN_TIMEOUT);
+
+        // then: in document order the first two branches get everything; with even shares every branch gets a quarter
+        List<Long> documentOrder = new java.util.ArrayList<>();
+        List<Long> shared = new java.util.ArrayList<>();
+        for (int b = 0; b < 8; b++) {
+            documentOrder.add(node(byDocument, "wide/b" + b).spent().totalTokens());
+            shared.add(node(byShare, "wide/b" + b).spent().totalTokens());
+        }
+        assertThat(documentOrder).containsExactly(400L, 400L, 0L, 0L, 0L, 0L, 0L, 0L);
+        assertThat(shared).containsOnly(100L);
+        assertThat(node(byShare, "wide").spent().totalTokens()).isEqualTo(800);
+        assertThat(node(byShare, "wide").reason()).endsWith("; budget shared evenly among 8 branches");
+        // what the coordinator wrote, a restore reads: every ledger entry is valid on the wire
+        for (io.sluice.schemas.LedgerEntry e : sluice.ledger(even).values()) {
+            io.sluice.schemas.WireRecords.decode(io.sluice.schemas.Json.write(e), io.sluice.schemas.LedgerEntry.class);
+        }
+    }
+
+    private static Submission wideTree(String runId, String share) {
+        StringBuilder branches = new StringBuilder();
+        for (int b = 0; b < 8; b++) {
+            branches.append(b == 0 ? "" : ",").append("{\"kind\": \"branch\", \"id\": \"b" + b + "\", \"nodes\": [{\"kind\": "
+                    + "\"leaf\", \"id\": \"l\", \"executor\": \"simulated\", \"repeat\": 4, \"input\": {\"turns\": "
+                    + "[{\"input_tokens\": 60, \"output_tokens\": 40, \"latency_ms\": 5}]}}]}");
+        }
+        return Runs.submission(runId, "{\"run_id\": \"RUN\", \"workflow\": {\"id\": \"wide\", \"leaf_max_tokens\": 100, "
+                + (share == null ? "" : "\"share\": \"" + share + "\", ")
+                + "\"budget\": {\"max_tokens\": 800, \"max_parallel\": 4}, \"nodes\": [" + branches + "]}}");
+    }
+
+    @Test
     void shouldReportTheOvershootInOptimisticMode() {
         // given
         String runId = sluice.kafka().uniqueRunId("seed-optimistic");
