@@ -159,6 +159,8 @@ final class LiveLeaf {
         extra[in] = eIn;
         extra[out] = eOut;
         extra[st] = grantLeft[st] == Dim.UNLIMITED ? 0 : grantLeft[st];
+        int cost = Dim.COST.ordinal();
+        extra[cost] = grantLeft[cost] == Dim.UNLIMITED ? 0 : grantLeft[cost];
         return extra;
     }
 

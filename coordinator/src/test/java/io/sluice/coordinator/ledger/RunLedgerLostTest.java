@@ -79,6 +79,23 @@ class RunLedgerLostTest {
     }
 
     @Test
+    void shouldChargeALostAttemptItsWholeCostGrant() {
+        // given: a leaf that may cost 400 µUSD reports 150 before its worker dies
+        Driver d = Driver.of(strict(workflow("w", Budget.NONE.withMaxCostMicrousd(1000L),
+                once("a", Budget.NONE.withMaxCostMicrousd(400L)))));
+        d.begin();
+        d.priced("w/a", 10, 150);
+
+        // when
+        d.lost("w/a", 0);
+
+        // then: the dead delivery may have spent all of it
+        assertThat(d.entry("w").spent().costMicrousd()).isEqualTo(400);
+        assertThat(d.entry("w/a").reason()).isEqualTo(
+                "failed: attempt 1 lost (worker died): charged its whole grant 400 µUSD (reported 150)");
+    }
+
+    @Test
     void shouldChargeTheTokensRemainderAsOutputFirstWhenOnlyOutputIsLimited() {
         // given: 1000 tokens of which at most 100 output
         Driver d = Driver.of(strict(workflow("w", budget(1000L, null, 100L, null, null, null), once("a", NONE))));
