@@ -146,27 +146,26 @@ public final class SimulatedExecutor implements LeafExecutor {
                 }
                 failAt = f.intValue();
             }
-            Price price = null;
-            JsonNode p = input.get("price");
-            if (p != null && !p.isNull()) {
-                if (!p.isObject()) {
-                    throw new IllegalArgumentException("input.price: must be an object");
-                }
-                rejectUnknown(p, "input.price", PRICE_FIELDS);
-                price = new Price(count(p, "input.price", "input_per_million_microusd", true),
-                        count(p, "input.price", "output_per_million_microusd", true));
-            }
-            Turn wrapUp = null;
-            JsonNode w = input.get("wrap_up");
-            if (w != null && !w.isNull()) {
-                if (!w.isObject()) {
-                    throw new IllegalArgumentException("input.wrap_up: must be an object");
-                }
-                rejectUnknown(w, "input.wrap_up", TURN_FIELDS);
-                wrapUp = new Turn(count(w, "input.wrap_up", "input_tokens", true), count(w, "input.wrap_up", "output_tokens", true),
-                        count(w, "input.wrap_up", "latency_ms", false));
-            }
+            JsonNode p = optionalObject(input, "price", PRICE_FIELDS);
+            Price price = p == null ? null : new Price(count(p, "input.price", "input_per_million_microusd", true),
+                    count(p, "input.price", "output_per_million_microusd", true));
+            JsonNode w = optionalObject(input, "wrap_up", TURN_FIELDS);
+            Turn wrapUp = w == null ? null : new Turn(count(w, "input.wrap_up", "input_tokens", true),
+                    count(w, "input.wrap_up", "output_tokens", true), count(w, "input.wrap_up", "latency_ms", false));
             return new Script(List.copyOf(turns), failAt, price, wrapUp);
+        }
+
+        /** {@code input.field}: null when absent, else an object of the known fields. */
+        private static JsonNode optionalObject(JsonNode input, String field, Set<String> known) {
+            JsonNode v = input.get(field);
+            if (v == null || v.isNull()) {
+                return null;
+            }
+            if (!v.isObject()) {
+                throw new IllegalArgumentException("input." + field + ": must be an object");
+            }
+            rejectUnknown(v, "input." + field, known);
+            return v;
         }
 
         private static long count(JsonNode turn, String at, String field, boolean required) {
