@@ -43,7 +43,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <p>The bill ({@link #bill()}, or {@code GET /_provider/bill} as JSON) has an entry per request: the prompt tokens
  * by the provider's own {@link Tokenizer}, and every completion token generated — also those a client that went
  * away never read: generation stops only when the provider notices the closed connection (it watches the socket,
- * also while "thinking" before the first token), and it records when.
+ * also while "thinking" before the first token), and it records when. A call that completes is billed before its
+ * last bytes are written, so that a client that has read its response finds it on the bill.
  *
  * <p>One request per connection ({@code Connection: close}); a thread per connection. Thread-safety: thread-safe.
  */
@@ -339,8 +340,8 @@ public final class TestProvider implements AutoCloseable {
                         headers.put("retry-after-ms", Long.toString(sc.retryAfterMs()));
                     }
                     String message = sc.errorMessage() != null ? sc.errorMessage() : "scripted " + sc.status();
-                    respond(out, sc.status(), error(message, sc.status() == 429 ? "requests" : "server_error", null), headers);
                     bill(sc.status(), 0, 0, null, false);
+                    respond(out, sc.status(), error(message, sc.status() == 429 ? "requests" : "server_error", null), headers);
                     return;
                 }
             }
@@ -385,9 +386,9 @@ public final class TestProvider implements AutoCloseable {
                 }
                 if (sc.disconnectAfterTokens() != null && generated >= sc.disconnectAfterTokens()) {
                     finished = true;
+                    bill(200, prompt, generated, null, false);
                     socket.setSoLinger(true, 0); // a reset, not an orderly end
                     socket.close();
-                    bill(200, prompt, generated, null, false);
                     return;
                 }
             }
@@ -396,6 +397,8 @@ public final class TestProvider implements AutoCloseable {
                 return;
             }
             long reported = generated + sc.extraCompletionTokens();
+            // Billed before the last bytes go out: a client that has read them may look at the bill at once.
+            bill(200, prompt, reported, finish, false);
             try {
                 event(chunk(created, "{}", finish));
                 if (includeUsage && !sc.omitUsage()) {
@@ -408,11 +411,8 @@ public final class TestProvider implements AutoCloseable {
                 out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
             } catch (IOException e) {
-                gone();
-                bill(200, prompt, reported, finish, true);
-                return;
+                gone(); // billed already: every token was generated
             }
-            bill(200, prompt, reported, finish, false);
         }
 
         private void whole(Scenario sc, long prompt, long produce, String finish) throws IOException {
@@ -434,8 +434,8 @@ public final class TestProvider implements AutoCloseable {
             body.putObject("usage").put("prompt_tokens", prompt).put("completion_tokens", reported)
                     .put("total_tokens", prompt + reported);
             finished = true;
-            respond(out, 200, body, Map.of());
             bill(200, prompt, reported, finish, false);
+            respond(out, 200, body, Map.of());
         }
 
         private String chunk(String created, String delta, String finish) throws IOException {
@@ -490,8 +490,8 @@ public final class TestProvider implements AutoCloseable {
         }
 
         private void fail(int status, String message, String code) throws IOException {
-            respond(out, status, error(message, "invalid_request_error", code), Map.of());
             bill(status, 0, 0, null, false);
+            respond(out, status, error(message, "invalid_request_error", code), Map.of());
         }
 
         private void bill(int status, long prompt, long completion, String finish, boolean closedEarly) {
