@@ -17,10 +17,17 @@ final class RunDriver {
 
     static Receipt submitAndWait(String bootstrap, Map<String, String> clientProps, Submission submission,
                                  Duration timeout, PrintWriter progressOut) {
+        return submitAndWait(bootstrap, clientProps, submission, timeout, progressOut, runId -> { });
+    }
+
+    /** @param onSubmitted told the run's id once the submission is written, before the wait */
+    static Receipt submitAndWait(String bootstrap, Map<String, String> clientProps, Submission submission,
+                                 Duration timeout, PrintWriter progressOut, java.util.function.Consumer<String> onSubmitted) {
         try (SluiceClient client = new SluiceClient(bootstrap, clientProps)) {
             Submission withId = submission.runId() == null ? submission.withRunId(SluiceClient.newRunId()) : submission;
             try (RunWatch watch = client.watch(withId.runId())) {
                 watch.expect(client.submit(withId));
+                onSubmitted.accept(withId.runId());
                 ProgressView view = progressOut == null ? null : new ProgressView(progressOut, System.console() != null);
                 Receipt receipt = watch.await(timeout, entry -> {
                     if (view != null) {

@@ -5,10 +5,10 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.client.ReceiptTimeoutException;
 import io.sluice.client.SluiceClient;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.Receipt;
-import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
 import io.sluice.schemas.SubmissionValidator;
 import io.sluice.schemas.ValidationLimits;
@@ -22,9 +22,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sluice submit FILE [--wait] [--json]}: validates and submits a workflow; with {@code --wait}, follows
- * it to its receipt. Exit 0 once submitted (or, with --wait, once the run is terminal, whatever its status);
- * 2 for an invalid submission; 3 for a broker error.
+ * {@code sluice submit FILE [--wait] [--json]}: validates and submits a workflow; with {@code --wait}, follows it to
+ * its receipt, having said the run's id first (on stderr) so that an interrupted wait never loses it. Exit codes: 0
+ * submitted (with --wait: succeeded); 2 invalid or refused; 3 broker error; with --wait, 10 budget_exceeded, 11
+ * failed, 12 timed_out, 13 cancelled, 14 no receipt within {@code --timeout} (the run may still be running).
  */
 @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a workflow (JSON file, or - for stdin).")
 final class SubmitCommand implements Callable<Integer> {
@@ -47,7 +48,8 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--leaves", description = "List every leaf in the receipt table")
     boolean leaves;
 
-    @Option(names = "--timeout", description = "Longest wait for the receipt (default ${DEFAULT-VALUE})", defaultValue = "PT10M")
+    @Option(names = "--timeout", description = "Longest wait for the receipt, e.g. 30s, 5m, 1h (default ${DEFAULT-VALUE})",
+            defaultValue = "10m", converter = DurationConverter.class)
     Duration timeout;
 
     @Option(names = "--workers", description = "With the embedded broker: worker instances (default ${DEFAULT-VALUE})", defaultValue = "3")
@@ -78,17 +80,21 @@ final class SubmitCommand implements Callable<Integer> {
             if (bootstrap == null) {
                 // No cluster given: run the whole system here, on an embedded broker, for this one run.
                 try (EmbeddedSluice sluice = EmbeddedSluice.start(null, workers, 8, new SimpleMeterRegistry())) {
-                    return waitAndPrint(sluice.bootstrapServers(), submission, true);
+                    return waitAndPrint(sluice.bootstrapServers(), submission, true, true);
                 }
             }
-            return waitAndPrint(bootstrap, submission, await);
+            return waitAndPrint(bootstrap, submission, await, false);
+        } catch (ReceiptTimeoutException e) {
+            err.println("no receipt for run " + e.runId() + " within " + Durations.format(e.waited())
+                    + ": it may still be running");
+            return Exit.NO_RECEIPT;
         } catch (KafkaException | IllegalStateException e) {
             err.println("broker error: " + e.getMessage());
             return Exit.BROKER;
         }
     }
 
-    private int waitAndPrint(String bootstrap, Submission submission, boolean wait) {
+    private int waitAndPrint(String bootstrap, Submission submission, boolean wait, boolean embedded) {
         PrintWriter out = spec.commandLine().getOut();
         if (!wait) {
             try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties)) {
@@ -97,14 +103,19 @@ final class SubmitCommand implements Callable<Integer> {
             out.println(json ? "{\"run_id\": \"" + submission.runId() + "\"}" : "submitted run " + submission.runId());
             return Exit.OK;
         }
+        PrintWriter err = spec.commandLine().getErr();
         Receipt receipt = RunDriver.submitAndWait(bootstrap, connection.clientProperties, submission, timeout,
-                json ? null : spec.commandLine().getErr());
+                json ? null : err, runId -> {
+                    err.println("submitted run " + runId + (embedded ? "; running it on an embedded broker"
+                            : "; waiting for its receipt (Ctrl-C stops the wait, not the run)"));
+                    err.flush();
+                });
         if (json) {
             out.println(Json.writePretty(receipt));
         } else {
             ReceiptPrinter.print(receipt, out, leaves);
         }
-        // This submission itself was refused (its run id was taken, say): not the outcome of a run.
-        return receipt.status() == Status.REJECTED ? Exit.INVALID : Exit.OK;
+        // REJECTED: this submission itself was refused (its run id was taken, say), exit 2.
+        return Exit.of(receipt.status());
     }
 }

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code sluice submit FILE}: validated before anything starts (exit 2, the validator's words on stderr); without
- * a cluster, run on an embedded broker to its receipt (exit 0 whatever the run's status).
+ * a cluster, run on an embedded broker to its receipt (exit 0 for succeeded, 10–13 for the other statuses).
  */
 class SubmitCommandTest {
 
@@ -46,6 +46,50 @@ class SubmitCommandTest {
         assertThat(receipt.nodes()).extracting(LedgerEntry::path)
                 .contains("audit", "audit/scan", "audit/scan/readme", "audit/summary");
         assertThat(ReceiptPrinter.withinBudget(receipt)).isTrue();
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldSayTheRunIdFirstAndExitWithTheRunsStatus() throws IOException {
+        // given: a leaf that needs more than its own budget allows
+        CliRun.assumeNoClusterInEnvironment();
+        Path file = dir.resolve("over.json");
+        Files.writeString(file, """
+                {"workflow": {"id": "over", "nodes": [{"kind": "leaf", "id": "big", "executor": "simulated",
+                  "budget": {"max_tokens": 100}, "input": {"turns": [{"input_tokens": 50, "output_tokens": 500}]}}]}}
+                """);
+
+        // when
+        CliRun run = sluice("submit", file.toString(), "--json", "--timeout", "90s");
+
+        // then: exit 10 for budget_exceeded; the run id on stderr before the receipt on stdout
+        assertThat(run.exitCode()).as(run::toString).isEqualTo(Exit.RUN_BUDGET_EXCEEDED);
+        Receipt receipt = Json.read(run.out().getBytes(StandardCharsets.UTF_8), Receipt.class);
+        assertThat(receipt.status()).isEqualTo(Status.BUDGET_EXCEEDED);
+        assertThat(run.err()).contains("submitted run " + receipt.runId());
+    }
+
+    @Test
+    void shouldRefuseATimeoutThatIsNoDurationInOneLine() throws IOException {
+        // when
+        CliRun run = sluice("submit", Examples.copy("submission.minimal.json", dir).toString(), "--timeout", "soon");
+
+        // then
+        assertThat(run.exitCode()).isEqualTo(Exit.INVALID);
+        assertThat(run.err().lines().findFirst().orElse("")).contains("not a duration: 'soon' (e.g. 10s, 5m, 1h or PT10M)");
+    }
+
+    @Test
+    void shouldReadDurationsAsPeopleWriteThem() {
+        assertThat(Durations.parse("10s")).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(Durations.parse("5m")).isEqualTo(java.time.Duration.ofMinutes(5));
+        assertThat(Durations.parse("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
+        assertThat(Durations.parse("PT1H")).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(Durations.format(java.time.Duration.ofSeconds(90))).isEqualTo("90s");
+        assertThat(Durations.format(java.time.Duration.ofMinutes(10))).isEqualTo("10m");
+        assertThat(Exit.of(Status.SUCCEEDED)).isZero();
+        assertThat(Exit.of(Status.TIMED_OUT)).isEqualTo(Exit.RUN_TIMED_OUT);
+        assertThat(Exit.of(Status.REJECTED)).isEqualTo(Exit.INVALID);
     }
 
     @Test

@@ -118,7 +118,7 @@ public final class RunWatch implements AutoCloseable {
     /**
      * Waits for the run's receipt.
      *
-     * @throws IllegalStateException when the receipt does not come within {@code timeout}
+     * @throws ReceiptTimeoutException when the receipt does not come within {@code timeout}
      */
     public Receipt await(Duration timeout, Consumer<LedgerEntry> onEntry) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -128,7 +128,7 @@ public final class RunWatch implements AutoCloseable {
                 return r.get();
             }
         }
-        throw new IllegalStateException("run " + runId + ": no receipt within " + timeout);
+        throw new ReceiptTimeoutException(runId, timeout);
     }
 
     @Override

@@ -57,7 +57,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path resultsDir;
 
     @Option(names = "--run-timeout", defaultValue = BenchConfig.DEFAULT_RUN_TIMEOUT,
-            description = "Longest wait for a run's receipt, scale excepted; ISO-8601 (default ${DEFAULT-VALUE})")
+            description = "Longest wait for a run's receipt, scale excepted, e.g. 10m or PT10M (default ${DEFAULT-VALUE})")
     String runTimeout;
 
     @Option(names = "--baseline-records", defaultValue = "" + BaselineSection.Params.DEFAULT_RECORDS,
@@ -108,7 +108,7 @@ public final class BenchCommand implements Callable<Integer> {
     String scaleHeap;
 
     @Option(names = "--scale-timeout", defaultValue = ScaleSection.Params.DEFAULT_TIMEOUT,
-            description = "scale: longest wait for the wide run; ISO-8601 (default ${DEFAULT-VALUE})")
+            description = "scale: longest wait for the wide run, e.g. 30m (default ${DEFAULT-VALUE})")
     String scaleTimeout;
 
     @Option(names = "--fold-events", defaultValue = "" + FoldSection.Params.DEFAULT_EVENTS,

@@ -32,9 +32,9 @@ final class OptionChecks {
     /** An ISO-8601 duration given as text, e.g. PT10M. */
     static Duration duration(String option, String text) {
         try {
-            return Duration.parse(text == null ? "" : text.trim());
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException(option + ": not an ISO-8601 duration such as PT10M: '" + text + "'");
+            return io.sluice.cli.Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
         }
     }
 
