@@ -32,10 +32,12 @@ final class CoordinatorCommand implements Callable<Integer> {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
         String id = instanceId != null ? instanceId : "coordinator-" + UUID.randomUUID().toString().substring(0, 8);
         EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties);
-        MetricsServer metrics = metricsOptions.start();
+        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.COORDINATOR_DEFAULT);
         CoordinatorConfig config = CoordinatorConfig.of(bootstrap, id).withClientProperties(connection.clientProperties);
         Coordinator coordinator = new Coordinator(config, metrics.registry()).start();
-        System.out.println("coordinator " + id + " running against " + bootstrap);
+        metrics.readiness(() -> coordinator.state() == Coordinator.State.RUNNING);
+        System.out.println("coordinator " + id + " running against " + bootstrap
+                + (metrics.url() == null ? "" : "; metrics on " + metrics.url()));
         ProcessLifetime.runUntilTerminated(() -> {
             coordinator.close();
             metrics.close();

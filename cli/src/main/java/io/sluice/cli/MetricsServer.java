@@ -15,14 +15,16 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * The Prometheus scrape endpoint of a coordinator or worker process: {@code GET /metrics} on the given port
- * serves the process's Micrometer registry in the Prometheus text format.
+ * The Prometheus scrape endpoint of a coordinator or worker process: {@code GET /metrics} serves the process's
+ * Micrometer registry in the Prometheus text format; {@code /health} answers 200 while the process serves at all,
+ * {@code /ready} 200 once its service runs ({@link #readiness}), else 503.
  */
 final class MetricsServer implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gc;
     private final HttpServer server;
+    private volatile java.util.function.BooleanSupplier ready = () -> false;
 
     private MetricsServer(PrometheusMeterRegistry registry, JvmGcMetrics gc, HttpServer server) {
         this.registry = registry;
@@ -30,7 +32,11 @@ final class MetricsServer implements AutoCloseable {
         this.server = server;
     }
 
-    /** A registry with JVM meters, served on {@code port} (0 = not served). */
+    /**
+     * A registry with JVM meters, served on {@code port}: 0 = any free port, negative = not served.
+     *
+     * @throws UncheckedIOException when it cannot listen there
+     */
     static MetricsServer start(String bindAddress, int port) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
@@ -39,7 +45,7 @@ final class MetricsServer implements AutoCloseable {
         JvmGcMetrics gc = new JvmGcMetrics();
         gc.bindTo(registry);
         HttpServer server = null;
-        if (port > 0) {
+        if (port >= 0) {
             try {
                 server = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
             } catch (IOException e) {
@@ -53,9 +59,37 @@ final class MetricsServer implements AutoCloseable {
                     os.write(body);
                 }
             });
+        }
+        MetricsServer metrics = new MetricsServer(registry, gc, server);
+        if (server != null) {
+            server.createContext("/health", exchange -> metrics.answer(exchange, true));
+            server.createContext("/ready", exchange -> metrics.answer(exchange, metrics.ready.getAsBoolean()));
             server.start();
         }
-        return new MetricsServer(registry, gc, server);
+        return metrics;
+    }
+
+    private void answer(com.sun.net.httpserver.HttpExchange exchange, boolean ok) throws IOException {
+        byte[] body = (ok ? "ok\n" : "not ready\n").getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "text/plain; charset=utf-8");
+        exchange.sendResponseHeaders(ok ? 200 : 503, body.length);
+        try (OutputStream os = exchange.getResponseBody()) {
+            os.write(body);
+        }
+    }
+
+    /** What {@code /ready} answers: true once the process's service runs. */
+    void readiness(java.util.function.BooleanSupplier isReady) {
+        this.ready = isReady;
+    }
+
+    /** Where it serves, e.g. {@code http://127.0.0.1:9404/metrics}; null when not served. */
+    String url() {
+        if (server == null) {
+            return null;
+        }
+        InetSocketAddress a = server.getAddress();
+        return "http://" + a.getHostString() + ":" + a.getPort() + "/metrics";
     }
 
     PrometheusMeterRegistry registry() {

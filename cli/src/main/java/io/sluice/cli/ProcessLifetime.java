@@ -25,11 +25,17 @@ final class ProcessLifetime {
         failed.whenComplete((v, e) -> terminated.countDown());
         CountDownLatch closed = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
+            // Still running when the JVM began to shut down: a signal, not the command's own System.exit(code).
+            boolean bySignal = closed.getCount() > 0;
             terminated.countDown();
             try {
                 closed.await(); // the JVM exits when this hook returns: wait for the orderly shutdown
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (bySignal) {
+                // Terminated (SIGTERM, SIGINT) and shut down in order: that is success, not the signal's 128 + n.
+                Runtime.getRuntime().halt(Exit.OK);
             }
         }, "sluice-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

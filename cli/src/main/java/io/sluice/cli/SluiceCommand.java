@@ -30,7 +30,46 @@ public final class SluiceCommand implements Runnable {
      * capture both.
      */
     static CommandLine commandLine() {
-        return new CommandLine(new SluiceCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new SluiceCommand()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler(SluiceCommand::badUsage)
+                .setExecutionExceptionHandler(SluiceCommand::failed);
+    }
+
+    /**
+     * A command that failed: one line — a value a configuration refused (exit 2), a broker error (exit 3), anything
+     * else (exit 4) — and the stack trace only with {@code SLUICE_VERBOSE=1}.
+     */
+    private static int failed(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        String name = cl.getCommandSpec().qualifiedName();
+        boolean verbose = "1".equals(System.getenv("SLUICE_VERBOSE")) || "true".equalsIgnoreCase(System.getenv("SLUICE_VERBOSE"));
+        int code;
+        String what;
+        if (e instanceof IllegalArgumentException) {
+            code = Exit.INVALID;
+            what = e.getMessage();
+        } else if (e instanceof org.apache.kafka.common.KafkaException) {
+            code = Exit.BROKER;
+            what = "broker error: " + e.getMessage();
+        } else {
+            code = Exit.SERVICE_FAILED;
+            what = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        cl.getErr().println(name + ": " + what
+                + (verbose || code != Exit.SERVICE_FAILED ? "" : " (SLUICE_VERBOSE=1 shows the stack trace)"));
+        if (verbose) {
+            e.printStackTrace(cl.getErr());
+        }
+        cl.getErr().flush();
+        return code;
+    }
+
+    /** A bad option or argument: one line naming it and where help is, exit 2 — no usage dump. */
+    private static int badUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        String name = cl.getCommandSpec().qualifiedName();
+        cl.getErr().println(name + ": " + e.getMessage() + " (" + name + " --help)");
+        cl.getErr().flush();
+        return Exit.INVALID;
     }
 
     @Override

@@ -46,12 +46,14 @@ final class WorkerCommand implements Callable<Integer> {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
         String id = workerId != null ? workerId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
         ExecutorRegistry executors = executors();
-        MetricsServer metrics = metricsOptions.start();
+        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.WORKER_DEFAULT);
         WorkerConfig config = WorkerConfig.of(bootstrap, id).withConcurrency(concurrency)
                 .withClientProperties(connection.clientProperties);
         Worker worker = new Worker(config, executors, metrics.registry());
         worker.start();
-        System.out.println("worker " + id + " running against " + bootstrap + " (" + concurrency + " at once)");
+        metrics.readiness(() -> worker.state() == Worker.State.RUNNING);
+        System.out.println("worker " + id + " running against " + bootstrap + " (" + concurrency + " at once)"
+                + (metrics.url() == null ? "" : "; metrics on " + metrics.url()));
         ProcessLifetime.runUntilTerminated(() -> {
             worker.close();
             metrics.close();

@@ -91,6 +91,11 @@ class OpenAiWorkerIT {
         for (SluiceProcess w : workers) {
             assertThat(Files.readString(w.stdout()) + Files.readString(w.stderr())).as(w.name() + "'s logs").doesNotContain(key);
         }
+        // SIGTERM ends a worker and a coordinator in order, and that is success (exit 0, not 143)
+        workers.get(0).terminate(Duration.ofSeconds(30));
+        cluster.coordinator("c1").terminate(Duration.ofSeconds(30));
+        assertThat(workers.get(0).exitCode()).as("worker exit code").isZero();
+        assertThat(cluster.coordinator("c1").exitCode()).as("coordinator exit code").isZero();
     }
 
     private static Submission submission(String runId) {

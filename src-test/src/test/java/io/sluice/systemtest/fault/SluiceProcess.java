@@ -206,6 +206,11 @@ final class SluiceProcess {
         waitForExit(DEFAULT_STOP_TIMEOUT);
     }
 
+    /** The exit code once the process has ended, else null. */
+    Integer exitCode() {
+        return process.isAlive() ? null : process.exitValue();
+    }
+
     /** SIGTERM; if the orderly shutdown takes longer than {@code atMost}, SIGKILL. */
     void terminate(Duration atMost) {
         process.destroy();
