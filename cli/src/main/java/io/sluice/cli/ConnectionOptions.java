@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 final class ConnectionOptions {
 
     @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT,...",
-            description = "Kafka cluster to use (default: \\$SLUICE_BOOTSTRAP_SERVERS; without either, an embedded broker where the command allows)")
+            description = "Kafka cluster to use (default: $SLUICE_BOOTSTRAP_SERVERS)")
     String bootstrapServers;
 
     @Option(names = "--client-property", paramLabel = "KEY=VALUE",
@@ -19,7 +19,7 @@ final class ConnectionOptions {
     /**
      * The cluster to use, for commands that cannot run without one.
      *
-     * @throws picocli.CommandLine.ParameterException (exit 2, with usage) when none was given
+     * @throws picocli.CommandLine.ParameterException (exit 2) when none was given
      */
     String requireBootstrap(picocli.CommandLine commandLine) {
         String bootstrap = bootstrapOrNull();
@@ -28,6 +28,11 @@ final class ConnectionOptions {
                     "--bootstrap-servers (or SLUICE_BOOTSTRAP_SERVERS) is required");
         }
         return bootstrap;
+    }
+
+    /** @throws org.apache.kafka.common.KafkaException (exit 3) when it does not answer within {@link ClusterProbe#TIMEOUT} */
+    void requireReachable(String bootstrap) throws InterruptedException {
+        ClusterProbe.requireReachable(bootstrap, clientProperties);
     }
 
     /** The cluster to use, or null when none was given (the caller may start an embedded one). */

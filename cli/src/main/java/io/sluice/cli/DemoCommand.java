@@ -56,6 +56,9 @@ final class DemoCommand implements Callable<Integer> {
         Mode m = Mode.fromWire(mode.toLowerCase());
         info.println("Starting " + (connection.bootstrapOrNull() == null ? "an embedded Kafka broker, " : "")
                 + "a coordinator and " + workers + " workers…");
+        if (connection.bootstrapOrNull() != null) {
+            ClusterProbe.requireReachable(connection.bootstrapOrNull(), connection.clientProperties);
+        }
         try (EmbeddedSluice sluice = EmbeddedSluice.start(connection.bootstrapOrNull(), workers, concurrency, new SimpleMeterRegistry())) {
             Submission submission = DemoWorkflow.build("demo-" + SluiceClient.newRunId().substring(4), m, seed);
             info.printf("Kafka at %s. Submitting run %s (%s): %d leaves in 3 branches, deep-dive sized to overrun.%n%n",

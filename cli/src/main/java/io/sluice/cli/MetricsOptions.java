@@ -30,6 +30,22 @@ final class MetricsOptions {
      * @throws CommandLine.ParameterException (one line, exit 2) for a port that is no port, or cannot be listened on
      */
     MetricsServer start(CommandLine commandLine, String defaultPort) {
+        int number = portNumber(commandLine, defaultPort);
+        String p = port == null ? defaultPort : port.trim();
+        try {
+            return MetricsServer.start(bind, number);
+        } catch (UncheckedIOException e) {
+            throw new CommandLine.ParameterException(commandLine, "--metrics-port " + p + ": cannot listen on " + bind + ":"
+                    + Math.max(number, 0) + " (" + e.getCause().getMessage() + "); choose another port, auto or off");
+        }
+    }
+
+    /**
+     * The port to listen on: 0 for any free one, -1 for none.
+     *
+     * @throws CommandLine.ParameterException (one line, exit 2) for a value that is no port
+     */
+    int portNumber(CommandLine commandLine, String defaultPort) {
         String p = port == null ? defaultPort : port.trim();
         int number;
         if (p.equals("off") || p.equals("0")) {
@@ -47,11 +63,6 @@ final class MetricsOptions {
                         "--metrics-port: must be 1..65535, auto or off, got '" + p + "'");
             }
         }
-        try {
-            return MetricsServer.start(bind, number);
-        } catch (UncheckedIOException e) {
-            throw new CommandLine.ParameterException(commandLine, "--metrics-port " + p + ": cannot listen on " + bind + ":"
-                    + Math.max(number, 0) + " (" + e.getCause().getMessage() + "); choose another port, auto or off");
-        }
+        return number;
     }
 }

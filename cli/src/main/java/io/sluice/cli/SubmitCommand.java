@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
  * submitted (with --wait: succeeded); 2 invalid or refused; 3 broker error; with --wait, 10 budget_exceeded, 11
  * failed, 12 timed_out, 13 cancelled, 14 no receipt within {@code --timeout} (the run may still be running).
  */
-@Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a workflow (JSON file, or - for stdin).")
+@Command(name = "submit", mixinStandardHelpOptions = true, description = "Submits a workflow (JSON file, or - for stdin). "
+        + "Without a cluster, runs it on an embedded broker and waits for its receipt.")
 final class SubmitCommand implements Callable<Integer> {
 
     @Spec
@@ -83,6 +84,7 @@ final class SubmitCommand implements Callable<Integer> {
                     return waitAndPrint(sluice.bootstrapServers(), submission, true, true);
                 }
             }
+            ClusterProbe.requireReachable(bootstrap, connection.clientProperties);
             return waitAndPrint(bootstrap, submission, await, false);
         } catch (ReceiptTimeoutException e) {
             err.println("no receipt for run " + e.runId() + " within " + Durations.format(e.waited())

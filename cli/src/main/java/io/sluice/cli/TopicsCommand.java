@@ -21,6 +21,7 @@ final class TopicsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
+        connection.requireReachable(bootstrap);
         EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties);
         for (Topics.Spec spec : Topics.all()) {
             System.out.printf("%-20s %2d partitions  %s%n", spec.name(), spec.partitions(), spec.configs().get("cleanup.policy"));

@@ -46,9 +46,12 @@ final class WorkerCommand implements Callable<Integer> {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
         String id = workerId != null ? workerId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
         ExecutorRegistry executors = executors();
-        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.WORKER_DEFAULT);
+        // Every option is checked before the cluster is asked: a bad value is said at once.
         WorkerConfig config = WorkerConfig.of(bootstrap, id).withConcurrency(concurrency)
                 .withClientProperties(connection.clientProperties);
+        metricsOptions.portNumber(spec.commandLine(), MetricsOptions.WORKER_DEFAULT);
+        connection.requireReachable(bootstrap);
+        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.WORKER_DEFAULT);
         Worker worker = new Worker(config, executors, metrics.registry());
         worker.start();
         metrics.readiness(() -> worker.state() == Worker.State.RUNNING);

@@ -39,7 +39,7 @@ public final class BenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT,...",
-            description = "Kafka cluster to use (default: \\$SLUICE_BOOTSTRAP_SERVERS, else an embedded broker)")
+            description = "Kafka cluster to use (default: $SLUICE_BOOTSTRAP_SERVERS, else an embedded broker)")
     String bootstrapServers;
 
     @Option(names = "--sections", split = ",", paramLabel = "NAME",
