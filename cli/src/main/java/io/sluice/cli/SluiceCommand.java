@@ -16,6 +16,10 @@ public final class SluiceCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        if (args.length > 0 && java.util.Set.of("coordinator", "worker", "broker").contains(args[0])) {
+            // Before anything logs: a service's run lifecycle (accepted, halted, finished) is what its operator reads.
+            System.setProperty("sluice.log.default", "INFO");
+        }
         System.exit(execute(args));
     }
 

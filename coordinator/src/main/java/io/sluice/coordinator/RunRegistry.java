@@ -342,6 +342,11 @@ final class RunRegistry {
         for (Halt halt : d.halts()) {
             batch.add(controlRecord(runId, halt));
             metrics.halts(halt.cause() != null ? halt.cause() : halt.status()).increment();
+            if (halt.attempt() == null) {
+                log.info("run {} halted {}: {}", runId, halt.path(), halt.reason());
+            } else {
+                log.info("run {} gave up {} attempt {}: {}", runId, halt.path(), halt.attempt(), halt.reason());
+            }
         }
         for (LedgerEntry entry : d.entries()) {
             batch.add(new ProducerRecord<>(Topics.LEDGER, publisher.partitionOf(Topics.LEDGER, runId), entry.key(),
@@ -369,8 +374,10 @@ final class RunRegistry {
         retiring.add(new RunRetirement(runId, run.partition(), run.startedAtMs(),
                 now + config.finishedRunRetention().toMillis(), run.submission()));
         metrics.runs(receipt.status()).increment();
-        log.info("run {} finished: {} ({}); spent {}", runId, receipt.status().wire(), receipt.reason(),
-                receipt.nodes().isEmpty() ? Usage.ZERO : receipt.nodes().get(0).spent());
+        Usage spent = receipt.nodes().isEmpty() ? Usage.ZERO : receipt.nodes().get(0).spent();
+        log.info("run {} finished: {} ({}); spent {} tokens ({} in, {} out), {} steps{}", runId, receipt.status().wire(),
+                receipt.reason(), spent.totalTokens(), spent.inputTokens(), spent.outputTokens(), spent.steps(),
+                spent.costMicrousd() == 0 ? "" : ", " + spent.costMicrousd() + " µUSD");
     }
 
     /** Fails a run whose ledger threw: its receipt shows the nodes as far as the ledger can still tell. */
