@@ -27,11 +27,26 @@ final class ReceiptPrinter {
         }
         long elapsed = receipt.finishedAtMs() - receipt.startedAtMs();
         out.printf(Locale.ROOT, "  finished in %.2f s%n%n", elapsed / 1000.0);
+        table(receipt.nodes(), out, withLeaves);
+    }
+
+    /** A run still going, from its latest ledger entries: the same table, headed by its state now. */
+    static void printProgress(String runId, java.util.Collection<LedgerEntry> entries, PrintWriter out, boolean withLeaves) {
+        LedgerEntry root = entries.stream().filter(e -> !e.path().contains("/")).findFirst().orElse(null);
+        out.printf("%nRun %s (%s): %s%n", runId, root == null || root.mode() == null ? "-" : root.mode().wire(),
+                root == null ? "PENDING" : root.status().wire().toUpperCase());
+        if (root != null) {
+            out.printf(Locale.ROOT, "  last ledger update %.1f s ago%n%n", (System.currentTimeMillis() - root.updatedAtMs()) / 1000.0);
+        }
+        table(List.copyOf(entries), out, withLeaves);
+    }
+
+    private static void table(List<LedgerEntry> nodes, PrintWriter out, boolean withLeaves) {
         String header = String.format("%-34s %-16s %21s %7s %6s %6s %6s %6s %6s  %s", "NODE", "STATUS", "TOKENS SPENT/LIMIT",
                 "STEPS", "OK", "BUDGET", "FAIL", "CANCEL", "TIME", "WHY");
         out.println(header);
         out.println("-".repeat(header.length()));
-        for (LedgerEntry e : receipt.nodes()) {
+        for (LedgerEntry e : nodes) {
             if ("leaf".equals(e.kind()) && !withLeaves) {
                 continue;
             }
@@ -42,14 +57,14 @@ final class ReceiptPrinter {
                     count(leaves, Status.CANCELLED), count(leaves, Status.TIMED_OUT),
                     e.reason() == null ? "" : e.reason());
         }
-        long overshoot = receipt.nodes().stream().mapToLong(LedgerEntry::overshoot).max().orElse(0);
+        long overshoot = nodes.stream().mapToLong(LedgerEntry::overshoot).max().orElse(0);
         out.printf("%nOvershoot beyond any max_tokens: %d tokens%n", overshoot);
-        boolean priced = receipt.nodes().stream().anyMatch(e -> e.spent().costMicrousd() > 0
+        boolean priced = nodes.stream().anyMatch(e -> e.spent().costMicrousd() > 0
                 || e.limits() != null && e.limits().maxCostMicrousd() != null);
         if (priced) {
             out.println();
             out.printf("%-34s %25s%n", "NODE", "COST SPENT/LIMIT (µUSD)");
-            for (LedgerEntry e : receipt.nodes()) {
+            for (LedgerEntry e : nodes) {
                 if (!"leaf".equals(e.kind()) || withLeaves) {
                     Long limit = e.limits() == null ? null : e.limits().maxCostMicrousd();
                     out.printf("%-34s %25s%n", indent(e.path()), e.spent().costMicrousd() + " / " + (limit == null ? "-" : limit));

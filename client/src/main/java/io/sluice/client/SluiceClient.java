@@ -114,6 +114,16 @@ public final class SluiceClient implements AutoCloseable {
         return new RunWatch(bootstrapServers, clientProperties, runId, false);
     }
 
+    /**
+     * Where a run stands now: its latest receipt (also of a run that finished long ago, for the results topic's
+     * retention) and its latest ledger entries.
+     *
+     * @throws IllegalStateException when its partitions cannot be read within {@code timeout}
+     */
+    public RunStatus status(String runId, Duration timeout) {
+        return RunStatus.read(bootstrapServers, clientProperties, runId, timeout);
+    }
+
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(5));

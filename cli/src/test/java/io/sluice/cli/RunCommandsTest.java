@@ -1,0 +1,99 @@
+package io.sluice.cli;
+
+import static io.sluice.cli.CliRun.sluice;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.schemas.Json;
+import io.sluice.schemas.Receipt;
+import io.sluice.schemas.Status;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sluice status} and {@code sluice watch} against a running Sluice (embedded broker, coordinator, workers). */
+@Timeout(180)
+class RunCommandsTest {
+
+    private static EmbeddedSluice sluice;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        sluice = EmbeddedSluice.start(null, 2, 4, new SimpleMeterRegistry());
+    }
+
+    @AfterAll
+    static void stop() {
+        sluice.close();
+    }
+
+    @Test
+    void shouldShowTheReceiptOfARunThatFinishedAndWatchItAtOnce() throws Exception {
+        // given: a run that finished
+        String runId = "done-" + System.nanoTime();
+        CliRun submitted = sluice("submit", run(runId, 5).toString(), "-b", sluice.bootstrapServers(), "--wait", "--json");
+        assertThat(submitted.exitCode()).as(submitted::toString).isZero();
+
+        // when
+        CliRun status = sluice("status", runId, "-b", sluice.bootstrapServers(), "--json");
+        CliRun watch = sluice("watch", runId, "-b", sluice.bootstrapServers(), "--json");
+
+        // then: both find the receipt the submission got
+        assertThat(status.exitCode()).as(status::toString).isZero();
+        assertThat(receipt(status).runId()).isEqualTo(runId);
+        assertThat(receipt(status).status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(watch.exitCode()).as(watch::toString).isZero();
+        assertThat(receipt(watch)).isEqualTo(receipt(status));
+    }
+
+    @Test
+    void shouldShowARunStillGoingAndFollowItToItsEnd() throws Exception {
+        // given: a run of a few seconds, submitted without waiting
+        String runId = "going-" + System.nanoTime();
+        assertThat(sluice("submit", run(runId, 3_000).toString(), "-b", sluice.bootstrapServers()).exitCode()).isZero();
+
+        // when: once the coordinator has taken it up
+        CliRun[] found = new CliRun[1];
+        org.awaitility.Awaitility.await("the run on the ledger").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> (found[0] = sluice("status", runId, "-b", sluice.bootstrapServers())).exitCode() == 0);
+        CliRun status = found[0];
+        CliRun watch = sluice("watch", runId, "-b", sluice.bootstrapServers(), "--timeout", "90s");
+
+        // then: status shows it (running, or done if the machine was quick); watch waits for the end
+        assertThat(status.exitCode()).as(status::toString).isZero();
+        assertThat(status.out()).contains("Run " + runId).contains("slow");
+        assertThat(watch.exitCode()).as(watch::toString).isZero();
+        assertThat(watch.out()).contains("Run " + runId + " (strict): SUCCEEDED");
+    }
+
+    @Test
+    void shouldSayWhenTheClusterKnowsNothingOfARun() {
+        CliRun status = sluice("status", "never-submitted-" + System.nanoTime(), "-b", sluice.bootstrapServers());
+
+        assertThat(status.exitCode()).isEqualTo(Exit.INVALID);
+        assertThat(status.err()).startsWith("sluice status: no run never-submitted-");
+    }
+
+    private Path run(String runId, long latencyMs) throws Exception {
+        Path file = dir.resolve(runId + ".json");
+        Files.writeString(file, """
+                {"run_id": "%s", "workflow": {"id": "w", "nodes": [{"kind": "branch", "id": "slow", "nodes": [
+                  {"kind": "leaf", "id": "l", "executor": "simulated", "repeat": 2,
+                   "input": {"turns": [{"input_tokens": 10, "output_tokens": 10, "latency_ms": %d}]}}]}]}}
+                """.formatted(runId, latencyMs));
+        return file;
+    }
+
+    private static Receipt receipt(CliRun run) {
+        return Json.read(run.out().getBytes(StandardCharsets.UTF_8), Receipt.class);
+    }
+}
