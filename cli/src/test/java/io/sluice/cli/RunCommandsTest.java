@@ -76,6 +76,28 @@ class RunCommandsTest {
     }
 
     @Test
+    void shouldListRunsNewestFirstAndFilterThemByStatus() throws Exception {
+        // given: a run that succeeded
+        String runId = "listed-" + System.nanoTime();
+        assertThat(sluice("submit", run(runId, 5).toString(), "-b", sluice.bootstrapServers(), "--wait").exitCode()).isZero();
+
+        // when
+        CliRun all = sluice("runs", "-b", sluice.bootstrapServers());
+        CliRun succeeded = sluice("runs", "-b", sluice.bootstrapServers(), "--status", "succeeded", "--json");
+        CliRun failed = sluice("runs", "-b", sluice.bootstrapServers(), "--status", "failed", "--json");
+        CliRun bad = sluice("runs", "-b", sluice.bootstrapServers(), "--status", "great");
+
+        // then
+        assertThat(all.exitCode()).as(all::toString).isZero();
+        assertThat(all.out().lines().filter(l -> l.startsWith(runId + " "))).singleElement().satisfies(l ->
+                assertThat(l).contains("succeeded").contains("strict").contains("40 / -"));
+        assertThat(succeeded.out()).contains("\"run_id\" : \"" + runId + "\"");
+        assertThat(failed.out()).doesNotContain(runId);
+        assertThat(bad.exitCode()).isEqualTo(Exit.INVALID);
+        assertThat(bad.err()).startsWith("sluice runs: --status: ");
+    }
+
+    @Test
     void shouldSayWhenTheClusterKnowsNothingOfARun() {
         CliRun status = sluice("status", "never-submitted-" + System.nanoTime(), "-b", sluice.bootstrapServers());
 

@@ -2,6 +2,7 @@ package io.sluice.client;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -122,6 +123,11 @@ public final class SluiceClient implements AutoCloseable {
      */
     public RunStatus status(String runId, Duration timeout) {
         return RunStatus.read(bootstrapServers, clientProperties, runId, timeout);
+    }
+
+    /** Every run the cluster knows (retired ones by id only), newest first. */
+    public List<RunList.Summary> runs(Duration timeout) {
+        return RunList.read(bootstrapServers, clientProperties, timeout);
     }
 
     @Override
