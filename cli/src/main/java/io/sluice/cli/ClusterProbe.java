@@ -31,13 +31,20 @@ final class ClusterProbe {
         try (Admin admin = Admin.create(props)) {
             admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new KafkaException("no Kafka broker answered at " + bootstrap + " within " + Durations.format(TIMEOUT));
+            throw unanswered(bootstrap);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw unanswered(bootstrap); // the admin's own timeout, which may end the same wait first
+            }
             throw new KafkaException("cannot reach Kafka at " + bootstrap + ": " + cause.getMessage(), cause);
         } catch (KafkaException e) {
             throw new KafkaException("cannot reach Kafka at " + bootstrap + ": " + rootMessage(e), e);
         }
+    }
+
+    private static KafkaException unanswered(String bootstrap) {
+        return new KafkaException("no Kafka broker answered at " + bootstrap + " within " + Durations.format(TIMEOUT));
     }
 
     /** The innermost cause's message: "No resolvable bootstrap urls…" rather than "Failed to create new KafkaAdminClient". */

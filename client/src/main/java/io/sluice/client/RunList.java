@@ -14,15 +14,9 @@ import io.sluice.schemas.Receipt;
 import io.sluice.schemas.RunRecord;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.Topics;
-import io.sluice.schemas.WireFormatException;
 import io.sluice.schemas.WireRecords;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * The runs a cluster knows, read from what the coordinators committed: {@code sluice.runs} (one compacted record per
@@ -48,63 +42,37 @@ public final class RunList {
 
     /** Every run, newest first. */
     static List<Summary> read(String bootstrapServers, Map<String, String> clientProperties, Duration timeout) {
-        Map<String, Object> p = new HashMap<>(clientProperties);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
         Map<String, RunRecord> runs = new LinkedHashMap<>();
         Map<String, Receipt> receipts = new HashMap<>();
         Map<String, LedgerEntry> roots = new HashMap<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+        CommittedReader.readToEnd(bootstrapServers, clientProperties, timeout, "the runs", consumer -> {
             List<TopicPartition> parts = new ArrayList<>();
             for (String topic : List.of(Topics.RUNS, Topics.RESULTS, Topics.LEDGER)) {
                 for (PartitionInfo info : consumer.partitionsFor(topic, timeout)) {
                     parts.add(new TopicPartition(topic, info.partition()));
                 }
             }
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts, timeout);
-            List<TopicPartition> open = new ArrayList<>(parts);
-            while (true) {
-                open.removeIf(tp -> consumer.position(tp) >= end.get(tp));
-                if (open.isEmpty()) {
-                    break;
+            return parts;
+        }, r -> {
+            switch (r.topic()) {
+                case Topics.RUNS -> {
+                    RunRecord rec = WireRecords.decode(r.value(), RunRecord.class);
+                    runs.put(rec.runId(), rec);
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("cannot read the runs within " + timeout);
-                }
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.key() == null || r.value() == null) {
-                        continue;
+                case Topics.RESULTS -> {
+                    if (Topics.isRunId(r.key())) {
+                        receipts.put(r.key(), WireRecords.decode(r.value(), Receipt.class));
                     }
-                    try {
-                        switch (r.topic()) {
-                            case Topics.RUNS -> {
-                                RunRecord rec = WireRecords.decode(r.value(), RunRecord.class);
-                                runs.put(rec.runId(), rec);
-                            }
-                            case Topics.RESULTS -> {
-                                if (Topics.isRunId(r.key())) {
-                                    receipts.put(r.key(), WireRecords.decode(r.value(), Receipt.class));
-                                }
-                            }
-                            default -> {
-                                int bar = r.key().indexOf('|');
-                                if (bar > 0 && r.key().indexOf('/', bar) < 0) { // a workflow's entry: no '/' in its path
-                                    LedgerEntry e = WireRecords.decode(r.value(), LedgerEntry.class);
-                                    roots.put(e.runId(), e);
-                                }
-                            }
-                        }
-                    } catch (WireFormatException e) {
-                        // not a record of its topic's kind: the coordinator dead-letters such records; a reader skips them
+                }
+                default -> {
+                    int bar = r.key().indexOf('|');
+                    if (bar > 0 && r.key().indexOf('/', bar) < 0) { // a workflow's entry: no '/' in its path
+                        LedgerEntry e = WireRecords.decode(r.value(), LedgerEntry.class);
+                        roots.put(e.runId(), e);
                     }
                 }
             }
-        }
+        });
         List<Summary> out = new ArrayList<>();
         for (RunRecord rec : runs.values()) {
             Receipt receipt = receipts.get(rec.runId());
