@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import io.sluice.schemas.LedgerEntry;
 import io.sluice.schemas.Receipt;
@@ -25,15 +24,6 @@ public record RunStatus(String runId, Receipt receipt, Map<String, LedgerEntry> 
     /** True when nothing of the run is on the cluster: no receipt, no ledger entry. */
     public boolean unknown() {
         return receipt == null && entries.isEmpty();
-    }
-
-    public Optional<Receipt> finished() {
-        return Optional.ofNullable(receipt);
-    }
-
-    /** The workflow's latest entry, if the run is (or was) on the ledger. */
-    public Optional<LedgerEntry> root() {
-        return entries.values().stream().filter(e -> !e.path().contains("/")).findFirst();
     }
 
     /**

@@ -67,15 +67,21 @@ final class GrantPolicy {
 
         long[] minHead = new long[Dim.COUNT];
         Arrays.fill(minHead, Long.MAX_VALUE);
+        int depth = 0;
         for (GroupNode a = parent; a != null; a = a.parent) {
+            depth++;
+        }
+        long[][] shareHeads = new long[depth][]; // per ancestor from the parent up: its even-share headroom, or null
+        int k = 0;
+        for (GroupNode a = parent; a != null; a = a.parent, k++) {
+            shareHeads[k] = a.shareHeadrooms();
             for (Dim d : Dim.ALL) {
                 Long limit = d.limit(a.limits);
                 if (limit != null) {
                     minHead[d.ordinal()] = Math.min(minHead[d.ordinal()], a.headroom(d, limit));
                 }
-                Long parentLimit = a.underEvenShare() ? d.limit(a.parent.limits) : null;
-                if (parentLimit != null) {
-                    minHead[d.ordinal()] = Math.min(minHead[d.ordinal()], a.shareHeadroom(d, parentLimit));
+                if (shareHeads[k] != null && shareHeads[k][d.ordinal()] != Dim.UNLIMITED) {
+                    minHead[d.ordinal()] = Math.min(minHead[d.ordinal()], shareHeads[k][d.ordinal()]);
                 }
             }
         }
@@ -96,7 +102,8 @@ final class GrantPolicy {
 
         // Ancestors, from the leaf's parent up: blocking nodes are busy (wait) or idle (last chance or refuse).
         GroupNode highestBusy = null;
-        for (GroupNode a = parent; a != null; a = a.parent) {
+        k = 0;
+        for (GroupNode a = parent; a != null; a = a.parent, k++) {
             for (Dim d : Dim.ALL) {
                 int i = d.ordinal();
                 Long limit = d.limit(a.limits);
@@ -117,7 +124,7 @@ final class GrantPolicy {
                             + d.field + ")", a, d, limit);
                 }
             }
-            Refuse share = shareCheck(a, desired, config);
+            Refuse share = shareCheck(a, shareHeads[k], desired, config);
             if (share == WAIT) {
                 highestBusy = a;
             } else if (share != null) {
@@ -144,12 +151,12 @@ final class GrantPolicy {
 
     /**
      * Under a {@code share: even} parent, whether the child {@code a} can take the desired grant within its share
-     * ({@link GroupNode#shareHeadroom}): null when it can (or gets a last chance), {@link #WAIT} when an attempt
+     * ({@code heads}, {@link GroupNode#shareHeadrooms}): null when it can (or gets a last chance), {@link #WAIT} when an attempt
      * in flight below it — or below a sibling, whose end may leave its share to the others — may make room, else the
      * refusal that halts the child for its share.
      */
-    private static Refuse shareCheck(GroupNode a, long[] desired, LedgerConfig config) {
-        if (!a.underEvenShare()) {
+    private static Refuse shareCheck(GroupNode a, long[] heads, long[] desired, LedgerConfig config) {
+        if (heads == null) {
             return null;
         }
         for (Dim d : Dim.ALL) {
@@ -158,7 +165,7 @@ final class GrantPolicy {
             if (parentLimit == null || desired[i] == Dim.UNLIMITED) {
                 continue;
             }
-            long head = a.shareHeadroom(d, parentLimit);
+            long head = heads[i];
             long required = Math.max(desired[i], 1);
             if (head >= required) {
                 continue;

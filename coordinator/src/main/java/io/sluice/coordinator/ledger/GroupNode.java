@@ -122,23 +122,39 @@ final class GroupNode implements Child {
     }
 
     /**
-     * Under a {@code share: even} parent: what this child may still reserve in {@code d} within its share,
-     * {@code max(0, (L − spent by finished siblings) ÷ unfinished siblings − S − R)}, L the parent's limit; computed
-     * from the children's numbers, so a restored ledger sees the same.
+     * Under a {@code share: even} parent: per dimension, what this child may still reserve within its share,
+     * {@code max(0, (L − spent by finished siblings) ÷ unfinished siblings − S − R)}, L the parent's limit, and
+     * {@link Dim#UNLIMITED} where the parent sets none; null when the parent shares nothing. Computed from the
+     * children's numbers (one pass over the siblings), so a restored ledger sees the same.
      */
-    long shareHeadroom(Dim d, long parentLimit) {
-        long finishedSpent = 0;
+    long[] shareHeadrooms() {
+        if (!underEvenShare()) {
+            return null;
+        }
+        long[] finishedSpent = new long[Dim.COUNT];
         int unfinished = 0;
         for (Child c : parent.children) {
             GroupNode sibling = (GroupNode) c;
             if (sibling.terminal) {
-                finishedSpent = Dim.saturatedAdd(finishedSpent, sibling.spent[d.ordinal()]);
+                for (int i = 0; i < Dim.COUNT; i++) {
+                    finishedSpent[i] = Dim.saturatedAdd(finishedSpent[i], sibling.spent[i]);
+                }
             } else {
                 unfinished++;
             }
         }
-        long share = Math.max(0, parentLimit - finishedSpent) / Math.max(1, unfinished);
-        return Math.max(0, share - spent[d.ordinal()] - reserved[d.ordinal()]);
+        long[] head = new long[Dim.COUNT];
+        for (Dim d : Dim.ALL) {
+            int i = d.ordinal();
+            Long limit = d.limit(parent.limits);
+            if (limit == null) {
+                head[i] = Dim.UNLIMITED;
+            } else {
+                long share = Math.max(0, limit - finishedSpent[i]) / Math.max(1, unfinished);
+                head[i] = Math.max(0, share - spent[i] - reserved[i]);
+            }
+        }
+        return head;
     }
 
     /** True when this node's budget is divided evenly among its children, and so among its parent's. */

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.schemas.Json;
 
@@ -26,7 +25,6 @@ final class ChatStep {
     private Long completionTokens;
     private String error;
     private boolean done;
-    private int chunks;
 
     private static final class ToolCall {
         String id;
@@ -54,7 +52,6 @@ final class ChatStep {
         if (chunk == null || !chunk.isObject()) {
             throw new IllegalArgumentException("the provider sent a stream event that is not a JSON object");
         }
-        chunks++;
         if (chunk.hasNonNull("error")) {
             JsonNode e = chunk.get("error");
             error = e.isObject() ? e.path("message").asText(e.toString()) : e.asText();
@@ -131,10 +128,6 @@ final class ChatStep {
         return done;
     }
 
-    int chunks() {
-        return chunks;
-    }
-
     /** The tool calls, as a chat-completions message carries them; empty when none. */
     List<JsonNode> toolCalls() {
         List<JsonNode> out = new ArrayList<>();
@@ -146,11 +139,5 @@ final class ChatStep {
             out.add(c);
         }
         return out;
-    }
-
-    ArrayNode toolCallsJson() {
-        ArrayNode a = Json.mapper().createArrayNode();
-        toolCalls().forEach(a::add);
-        return a;
     }
 }

@@ -123,11 +123,6 @@ public record EndpointConfig(String name, URI baseUrl, String apiKeyEnv, Path ap
                 maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff, prices);
     }
 
-    public EndpointConfig withTimeouts(Duration request, Duration streamIdle) {
-        return new EndpointConfig(name, baseUrl, apiKeyEnv, apiKeyFile, connectTimeout, request, streamIdle,
-                maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, maxRateLimitRetries, maxBackoff, prices);
-    }
-
     public EndpointConfig withRateLimitRetries(int retries, Duration backoff) {
         return new EndpointConfig(name, baseUrl, apiKeyEnv, apiKeyFile, connectTimeout, requestTimeout, streamIdleTimeout,
                 maxConcurrentRequests, capParameter, overheads, defaultMaxTokens, retries, backoff, prices);

@@ -305,7 +305,7 @@ public final class OpenAiExecutor implements LeafExecutor {
                     + "stream_options.include_usage?); charged the whole permit", config.name(), ctx.task().path(),
                     ctx.task().attempt(), permit.step());
         }
-        transcript.add(step, prompt, completion, secrets);
+        transcript.add(step, prompt, completion);
         try {
             permit.complete(prompt, completion);
         } catch (BudgetExhaustedException e) {
@@ -316,7 +316,7 @@ public final class OpenAiExecutor implements LeafExecutor {
     }
 
     private void chargeWholePermit(StepPermit permit, Transcript transcript, ChatStep partial) {
-        transcript.add(partial, permit.inputTokens(), permit.maxOutputTokens(), secrets);
+        transcript.add(partial, permit.inputTokens(), permit.maxOutputTokens());
         transcript.flag("charged_whole_permit", "step " + permit.step() + " ended before the provider reported usage "
                 + "and was charged its whole permit");
         try {
@@ -400,7 +400,7 @@ public final class OpenAiExecutor implements LeafExecutor {
         private long promptTokens;
         private long completionTokens;
 
-        void add(ChatStep step, long prompt, long completion, Secrets secrets) {
+        void add(ChatStep step, long prompt, long completion) {
             content.append(step.text());
             step.toolCalls().forEach(toolCalls::add);
             if (step.finishReason() != null) {

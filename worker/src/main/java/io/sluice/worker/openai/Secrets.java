@@ -41,10 +41,6 @@ final class Secrets {
         return new Secrets(config.apiKeyEnv() == null ? null : blankToNull(env.get(config.apiKeyEnv())));
     }
 
-    static Secrets none() {
-        return new Secrets(null);
-    }
-
     /** The header value, or null when the endpoint has no key. Never log it. */
     String authorization() {
         return key == null ? null : "Bearer " + key;
