@@ -3,14 +3,19 @@ package io.sluice.coordinator;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -48,6 +53,8 @@ public final class Coordinator implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CompletableFuture<State> loopExit = new CompletableFuture<>();
     private CoordinatorLoop loop;
+    private final List<KafkaClientMetrics> clientMeters = new CopyOnWriteArrayList<>();
+    private final AtomicReference<KafkaClientMetrics> producerMeters = new AtomicReference<>();
     private Thread thread;
 
     public Coordinator(CoordinatorConfig config, MeterRegistry registry) {
@@ -62,9 +69,9 @@ public final class Coordinator implements AutoCloseable {
         }
         // The loop owns its producer: after a failed transaction it replaces it (same transactional id).
         loop = new CoordinatorLoop(config,
-                () -> new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new ByteArrayDeserializer()),
-                () -> new KafkaConsumer<>(restoreConsumerProps(), new StringDeserializer(), new ByteArrayDeserializer()),
-                () -> new KafkaProducer<>(producerProps(), new StringSerializer(), new ByteArraySerializer()),
+                () -> metered(new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new ByteArrayDeserializer())),
+                () -> metered(new KafkaConsumer<>(restoreConsumerProps(), new StringDeserializer(), new ByteArrayDeserializer())),
+                () -> metered(new KafkaProducer<>(producerProps(), new StringSerializer(), new ByteArraySerializer())),
                 Clock.systemUTC(), registry);
         thread = new Thread(this::runLoop, "sluice-coordinator-loop");
         thread.setUncaughtExceptionHandler((t, e) -> log.error("uncaught in {}", t.getName(), e));
@@ -84,8 +91,31 @@ public final class Coordinator implements AutoCloseable {
             }
             log.error("coordinator loop failed; runs it held must be recovered by a restarted coordinator", e);
         } finally {
+            clientMeters.forEach(KafkaClientMetrics::close);
+            clientMeters.clear();
             loopExit.complete(state.get());
         }
+    }
+
+    /** Binds a consumer's own metrics (fetch lag, rates) to the registry until the loop ends. */
+    private <C extends Consumer<?, ?>> C metered(C consumer) {
+        KafkaClientMetrics meters = new KafkaClientMetrics(consumer);
+        meters.bindTo(registry);
+        clientMeters.add(meters);
+        return consumer;
+    }
+
+    /** Binds the producer's metrics; the loop replaces its producer after a failed transaction, and its meters too. */
+    private <P extends Producer<?, ?>> P metered(P producer) {
+        KafkaClientMetrics meters = new KafkaClientMetrics(producer);
+        KafkaClientMetrics replaced = producerMeters.getAndSet(meters);
+        if (replaced != null) {
+            replaced.close();
+            clientMeters.remove(replaced);
+        }
+        meters.bindTo(registry);
+        clientMeters.add(meters);
+        return producer;
     }
 
     /**

@@ -99,7 +99,7 @@ final class CoordinatorLoop implements Runnable {
         this.publisher = new TransactionalPublisher(producerFactory);
         this.metrics = new CoordinatorMetrics(registry, config.instanceId());
         this.runs = new RunRegistry(config, publisher, metrics);
-        metrics.gauges(runs::activeCount, runs::reservedTokens, () -> restoring);
+        metrics.gauges(runs::activeCount, runs::reservedTokens, () -> restoring, () -> runs.overdueSeconds(clock.millis()));
         this.intake = new Intake(new SubmissionValidator(config.limits()), runs, publisher, metrics);
     }
 

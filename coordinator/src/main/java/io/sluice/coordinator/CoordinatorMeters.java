@@ -17,7 +17,10 @@ enum CoordinatorMeters {
     DEAD_LETTERS("sluice.coordinator.dead.letters", "Records sent to the DLQ, by the kind of record (submission|usage|heartbeat|run|ledger)"),
     PARTITIONS_RESTORING("sluice.coordinator.partitions.restoring", "Assigned partitions paused while their runs are restored"),
     LOOP("sluice.coordinator.loop", "One poll→fold→commit iteration that handled records"),
-    BUDGET_UTILISATION("sluice.coordinator.budget.utilisation", "Spent ÷ max_tokens of finished runs that had a token limit");
+    BUDGET_UTILISATION("sluice.coordinator.budget.utilisation", "Spent ÷ max_tokens of finished runs that had a token limit"),
+    ATTEMPTS_ABANDONED("sluice.coordinator.attempts.abandoned", "Attempts given up for lost and charged: their worker's lease lapsed, or their final event never came"),
+    OVERSHOOT("sluice.coordinator.overshoot.tokens", "Tokens finished runs spent beyond a node's max_tokens (the worst node of each run), by mode: never above 0 for strict"),
+    RUNS_OVERDUE("sluice.coordinator.runs.overdue.seconds", "How long the most overdue active run is past its workflow's timeout_ms (0 when none is): a run stuck past its deadline");
 
     private final String meterName;
     private final String description;

@@ -13,12 +13,14 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.sluice.schemas.Mode;
 import io.sluice.schemas.Status;
 
 /**
- * The meters of one coordinator ({@link CoordinatorMeters}), every one tagged with its {@code instance} so that two
- * coordinators in one registry never share or remove each other's meters. Counters for every run status and halt
- * cause exist from the start, at zero. {@link #close()} removes exactly the meters registered here.
+ * The meters of one coordinator ({@link CoordinatorMeters}), every one tagged with its id ({@code coordinator}) so that
+ * two coordinators in one registry never share or remove each other's meters; not {@code instance}, which Prometheus
+ * sets to the scraped address. Every counter (each run status, halt cause, dead-letter kind and mode) exists from the
+ * start, at zero. {@link #close()} removes exactly the meters registered here.
  *
  * <p>Thread-safety: meters are thread-safe; gauges read state the loop publishes through thread-safe suppliers.
  */
@@ -28,6 +30,8 @@ final class CoordinatorMetrics implements AutoCloseable {
             Status.TIMED_OUT, Status.CANCELLED, Status.REJECTED};
     private static final Status[] HALT_CAUSES = {Status.BUDGET_EXCEEDED, Status.TIMED_OUT, Status.CANCELLED};
     static final String[] DEAD_LETTER_KINDS = {"submission", "usage", "heartbeat", "run", "ledger"};
+    /** The tag every meter carries: the coordinator's instance id. */
+    static final String TAG = "coordinator";
 
     private final MeterRegistry registry;
     private final Tags instance;
@@ -40,18 +44,20 @@ final class CoordinatorMetrics implements AutoCloseable {
     final Counter duplicates;
     final Counter usageRejected;
     final Counter submissionsRejected;
+    final Counter abandoned;
     final Timer loop;
     private final DistributionSummary utilisation;
 
     CoordinatorMetrics(MeterRegistry registry, String instanceId) {
         this.registry = registry;
-        this.instance = Tags.of("instance", instanceId);
+        this.instance = Tags.of(TAG, instanceId);
         dispatched = counter(CoordinatorMeters.LEAVES_DISPATCHED, Tags.empty());
         tokensIn = counter(CoordinatorMeters.TOKENS_SPENT, Tags.of("direction", "input"));
         tokensOut = counter(CoordinatorMeters.TOKENS_SPENT, Tags.of("direction", "output"));
         duplicates = counter(CoordinatorMeters.USAGE_DUPLICATES, Tags.empty());
         usageRejected = counter(CoordinatorMeters.USAGE_REJECTED, Tags.empty());
         submissionsRejected = counter(CoordinatorMeters.SUBMISSIONS_REJECTED, Tags.empty());
+        abandoned = counter(CoordinatorMeters.ATTEMPTS_ABANDONED, Tags.empty());
         for (Status s : RUN_STATUSES) {
             runs(s);
         }
@@ -61,6 +67,9 @@ final class CoordinatorMetrics implements AutoCloseable {
         for (String kind : DEAD_LETTER_KINDS) {
             deadLetters(kind);
         }
+        for (Mode mode : Mode.values()) {
+            overshoot(mode);
+        }
         loop = track(Timer.builder(CoordinatorMeters.LOOP.meterName()).description(CoordinatorMeters.LOOP.description())
                 .tags(instance).publishPercentileHistogram().register(registry));
         utilisation = track(DistributionSummary.builder(CoordinatorMeters.BUDGET_UTILISATION.meterName())
@@ -68,10 +77,12 @@ final class CoordinatorMetrics implements AutoCloseable {
     }
 
     /** Registers the gauges; the suppliers are read from the registry's threads. */
-    void gauges(Supplier<Number> activeRuns, Supplier<Number> reservedTokens, Supplier<Number> restoring) {
+    void gauges(Supplier<Number> activeRuns, Supplier<Number> reservedTokens, Supplier<Number> restoring,
+                Supplier<Number> overdueSeconds) {
         gauge(CoordinatorMeters.RUNS_ACTIVE, activeRuns);
         gauge(CoordinatorMeters.TOKENS_RESERVED, reservedTokens);
         gauge(CoordinatorMeters.PARTITIONS_RESTORING, restoring);
+        gauge(CoordinatorMeters.RUNS_OVERDUE, overdueSeconds);
     }
 
     Counter runs(Status status) {
@@ -80,6 +91,10 @@ final class CoordinatorMetrics implements AutoCloseable {
 
     Counter halts(Status cause) {
         return keyed(CoordinatorMeters.HALTS, "cause", cause.wire());
+    }
+
+    Counter overshoot(Mode mode) {
+        return keyed(CoordinatorMeters.OVERSHOOT, "mode", mode.wire());
     }
 
     Counter deadLetters(String kind) {

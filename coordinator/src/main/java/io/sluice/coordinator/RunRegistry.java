@@ -18,6 +18,7 @@ import io.sluice.schemas.Halt;
 import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.LedgerEntry;
+import io.sluice.schemas.Mode;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RunRecord;
@@ -71,6 +72,8 @@ final class RunRegistry {
             Comparator.comparingLong((RunRetirement r) -> r.dueAtMs).thenComparing(r -> r.runId));
     private volatile int activeCount;
     private volatile long reservedTokens;
+    /** The earliest workflow deadline of the active runs; {@link Long#MAX_VALUE} when none has one. */
+    private volatile long earliestDeadlineMs = Long.MAX_VALUE;
 
     RunRegistry(CoordinatorConfig config, TransactionalPublisher publisher, CoordinatorMetrics metrics) {
         this.config = config;
@@ -96,6 +99,12 @@ final class RunRegistry {
 
         long reservedTokens() {
             return ledger.reservedTokens();
+        }
+
+        /** When the workflow's {@code timeout_ms} ends it; {@link Long#MAX_VALUE} without one. */
+        long deadlineMs() {
+            Long timeout = submission.workflow().budget().timeoutMs();
+            return timeout == null ? Long.MAX_VALUE : startedAtMs + timeout;
         }
     }
 
@@ -305,10 +314,17 @@ final class RunRegistry {
         return reservedTokens;
     }
 
+    /** How long the most overdue active run is past its workflow's deadline at {@code nowMs}, in seconds; 0 if none. */
+    double overdueSeconds(long nowMs) {
+        long deadline = earliestDeadlineMs;
+        return deadline == Long.MAX_VALUE || nowMs <= deadline ? 0 : (nowMs - deadline) / 1000.0;
+    }
+
     /** Called after every commit: the gauges show what is committed. */
     void publishGauges() {
         activeCount = active.size();
         reservedTokens = active.values().stream().filter(r -> r.ledger() != null).mapToLong(ActiveRun::reservedTokens).sum();
+        earliestDeadlineMs = active.values().stream().mapToLong(ActiveRun::deadlineMs).min().orElse(Long.MAX_VALUE);
     }
 
     // ------------------------------------------------------------------------------------------------ internals
@@ -335,6 +351,7 @@ final class RunRegistry {
 
     private void apply(ActiveRun run, Decisions d, long now, Batch batch) {
         String runId = run.runId();
+        metrics.abandoned.increment(d.abandoned());
         for (var task : d.tasks()) {
             batch.add(new ProducerRecord<>(Topics.TASKS, Topics.ledgerKey(runId, task.path()), Json.write(task)));
             metrics.dispatched.increment();
@@ -374,6 +391,14 @@ final class RunRegistry {
         retiring.add(new RunRetirement(runId, run.partition(), run.startedAtMs(),
                 now + config.finishedRunRetention().toMillis(), run.submission()));
         metrics.runs(receipt.status()).increment();
+        long overshoot = receipt.nodes().stream().mapToLong(LedgerEntry::overshoot).max().orElse(0);
+        if (overshoot > 0) {
+            metrics.overshoot(receipt.mode()).increment(overshoot);
+            if (receipt.mode() == Mode.STRICT) {
+                log.warn("run {} spent {} tokens beyond a strict budget: a provider billed beyond the cap it was sent, "
+                        + "or a defect", runId, overshoot);
+            }
+        }
         Usage spent = receipt.nodes().isEmpty() ? Usage.ZERO : receipt.nodes().get(0).spent();
         log.info("run {} finished: {} ({}); spent {} tokens ({} in, {} out), {} steps{}", runId, receipt.status().wire(),
                 receipt.reason(), spent.totalTokens(), spent.inputTokens(), spent.outputTokens(), spent.steps(),

@@ -325,9 +325,26 @@ class CoordinatorPoisonTest {
 
         // then: also the counters of every status and cause, at zero from the start
         List<Meter> meters = loop.registry.getMeters();
-        assertThat(meters).isNotEmpty().allSatisfy(m -> assertThat(m.getId().getTag("instance")).isEqualTo("test"));
+        assertThat(meters).isNotEmpty().allSatisfy(m -> assertThat(m.getId().getTag(CoordinatorMetrics.TAG)).isEqualTo("test"));
         assertThat(loop.registry.find("sluice.coordinator.halts").tag("cause", "budget_exceeded").counter()).isNotNull();
         assertThat(loop.registry.find("sluice.coordinator.runs").tag("status", "timed_out").counter()).isNotNull();
+        assertThat(loop.registry.find("sluice.coordinator.overshoot.tokens").tag("mode", "strict").counter().count()).isZero();
+        assertThat(loop.registry.find("sluice.coordinator.overshoot.tokens").tag("mode", "optimistic").counter()).isNotNull();
+        assertThat(loop.registry.find("sluice.coordinator.attempts.abandoned").counter().count()).isZero();
+        assertThat(loop.registry.find("sluice.coordinator.runs.overdue.seconds").gauge().value()).isZero();
+    }
+
+    @Test
+    void shouldShowHowLongARunIsStuckPastItsDeadline() {
+        // given: a run of 300 ms whose attempt never reports (nothing ends it before its attempt is abandoned)
+        loop = new LoopHarness().start();
+        loop.deliver(Topics.SUBMISSIONS, "stuck", """
+                {"run_id": "stuck", "workflow": {"id": "w", "budget": {"timeout_ms": 300}, "leaf_max_tokens": 10,
+                 "nodes": [{"kind": "leaf", "id": "a", "executor": "simulated"}]}}""");
+        await().atMost(WAIT).until(() -> !tasksOf("stuck").isEmpty());
+
+        // then: past its deadline, the gauge says by how much
+        await().atMost(WAIT).until(() -> loop.registry.get("sluice.coordinator.runs.overdue.seconds").gauge().value() > 0.2);
     }
 
     @Test
@@ -392,6 +409,8 @@ class CoordinatorPoisonTest {
             assertThat(h.attempt()).isEqualTo(1);
             assertThat(h.reason()).contains("lease lapsed: no word from worker frozen");
         });
+        await().atMost(WAIT).untilAsserted(() -> assertThat(
+                loop.registry.get("sluice.coordinator.attempts.abandoned").counter().count()).isEqualTo(1.0));
     }
 
     private List<Halt> attemptHalts() {

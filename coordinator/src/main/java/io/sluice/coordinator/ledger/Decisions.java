@@ -22,11 +22,13 @@ import io.sluice.schemas.Receipt;
  * @param receipt non-null exactly once: in the result of the call in which the run became terminal
  * @param rejection non-null when the call's usage event was refused without being folded: why, naming the field
  *                  (e.g. "seq: 1000 skips ahead of the attempt's next seq 3"); the caller dead-letters the event
+ * @param abandoned attempts the call gave up for lost (and charged) because their lease lapsed or their final event
+ *                  never came
  */
 public record Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry> entries, Receipt receipt,
-                        String rejection) {
+                        String rejection, int abandoned) {
 
-    static final Decisions NONE = new Decisions(List.of(), List.of(), List.of(), null, null);
+    static final Decisions NONE = new Decisions(List.of(), List.of(), List.of(), null, null, 0);
 
     public Decisions {
         tasks = tasks == null ? List.of() : List.copyOf(tasks);
@@ -35,11 +37,11 @@ public record Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry
     }
 
     public Decisions(List<LeafTask> tasks, List<Halt> halts, List<LedgerEntry> entries, Receipt receipt) {
-        this(tasks, halts, entries, receipt, null);
+        this(tasks, halts, entries, receipt, null, 0);
     }
 
     Decisions withRejection(String reason) {
-        return new Decisions(tasks, halts, entries, receipt, reason);
+        return new Decisions(tasks, halts, entries, receipt, reason, abandoned);
     }
 
     /** True when there is nothing to publish (a rejection is the caller's to publish). */

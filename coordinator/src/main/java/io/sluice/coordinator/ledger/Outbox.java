@@ -27,6 +27,8 @@ final class Outbox {
     /** Groups changed in this call, by pre-order index (so entries come out coalesced and in document order). */
     final BitSet changed = new BitSet();
     boolean runEnded;
+    /** Attempts given up for lost in this call. */
+    int abandoned;
 
     void changed(GroupNode g, long nowMs) {
         changed.set(g.index);
@@ -44,7 +46,7 @@ final class Outbox {
 
     boolean isEmpty() {
         return tasks.isEmpty() && halts.isEmpty() && endedLeaves.isEmpty() && changedLeaves.isEmpty()
-                && changed.isEmpty() && !runEnded;
+                && changed.isEmpty() && !runEnded && abandoned == 0;
     }
 
     void clear() {
@@ -54,5 +56,6 @@ final class Outbox {
         changedLeaves.clear();
         changed.clear();
         runEnded = false;
+        abandoned = 0;
     }
 }

@@ -533,6 +533,7 @@ public final class RunLedger {
             }
             leaf.updatedAtMs = nowMs;
             out.changed(leaf);
+            out.abandoned++;
             end(leaf, new UsageEvent(runId, leaf.path, leaf.attempt, null, LOST_SEQ, 0, 0, 0, true, Status.LOST, error,
                     null, nowMs), nowMs);
             any = true;
@@ -1365,7 +1366,7 @@ public final class RunLedger {
             finalReceipt = buildReceipt();
             receipt = finalReceipt;
         }
-        Decisions d = new Decisions(out.tasks, out.halts, entries, receipt);
+        Decisions d = new Decisions(out.tasks, out.halts, entries, receipt, null, out.abandoned);
         out.clear();
         return d;
     }

@@ -118,8 +118,8 @@ class TakeOverBenchIT {
         Coordinator c = new Coordinator(config(kafka, group, instance, retention), registry).start();
         try {
             await("take-over " + name).atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(10)).until(() -> {
-                Gauge restoring = registry.find("sluice.coordinator.partitions.restoring").tag("instance", instance).gauge();
-                Gauge active = registry.find("sluice.coordinator.runs.active").tag("instance", instance).gauge();
+                Gauge restoring = registry.find("sluice.coordinator.partitions.restoring").tag("coordinator", instance).gauge();
+                Gauge active = registry.find("sluice.coordinator.runs.active").tag("coordinator", instance).gauge();
                 return restoring != null && active != null && restoring.value() == 0 && active.value() >= ACTIVE;
             });
             return ms(t0);
