@@ -35,7 +35,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         metricsOptions.portNumber(spec.commandLine(), MetricsOptions.COORDINATOR_DEFAULT);
         connection.requireReachable(bootstrap);
         EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties);
-        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.COORDINATOR_DEFAULT);
+        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.COORDINATOR_DEFAULT, "coordinator");
         Coordinator coordinator = new Coordinator(config, metrics.registry()).start();
         metrics.readiness(() -> coordinator.state() == Coordinator.State.RUNNING);
         System.out.println("coordinator " + id + " running against " + bootstrap

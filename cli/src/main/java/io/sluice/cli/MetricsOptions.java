@@ -29,11 +29,11 @@ final class MetricsOptions {
      *
      * @throws CommandLine.ParameterException (one line, exit 2) for a port that is no port, or cannot be listened on
      */
-    MetricsServer start(CommandLine commandLine, String defaultPort) {
+    MetricsServer start(CommandLine commandLine, String defaultPort, String role) {
         int number = portNumber(commandLine, defaultPort);
         String p = port == null ? defaultPort : port.trim();
         try {
-            return MetricsServer.start(bind, number);
+            return MetricsServer.start(bind, number, role);
         } catch (UncheckedIOException e) {
             throw new CommandLine.ParameterException(commandLine, "--metrics-port " + p + ": cannot listen on " + bind + ":"
                     + Math.max(number, 0) + " (" + e.getCause().getMessage() + "); choose another port, auto or off");

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -33,12 +34,17 @@ final class MetricsServer implements AutoCloseable {
     }
 
     /**
-     * A registry with JVM meters, served on {@code port}: 0 = any free port, negative = not served.
+     * A registry with JVM meters and {@code sluice_build_info{role, version, java}} = 1, served on {@code port}: 0 = any
+     * free port, negative = not served.
      *
+     * @param role what the process is: coordinator or worker
      * @throws UncheckedIOException when it cannot listen there
      */
-    static MetricsServer start(String bindAddress, int port) {
+    static MetricsServer start(String bindAddress, int port, String role) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Gauge.builder("sluice.build.info", () -> 1).description("1, tagged with what this process is and runs")
+                .tags("role", role, "version", SluiceCommand.Version.number(), "java", Runtime.version().toString())
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);

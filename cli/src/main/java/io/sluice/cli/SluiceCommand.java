@@ -85,8 +85,13 @@ public final class SluiceCommand implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
+            return new String[] {"sluice " + number()};
+        }
+
+        /** The version this build carries in its manifest; "dev" when run from classes. */
+        static String number() {
             String v = SluiceCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"sluice " + (v == null ? "dev" : v)};
+            return v == null ? "dev" : v;
         }
     }
 }

@@ -24,8 +24,13 @@ final class WorkerCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(names = "--worker-id", description = "Identity in usage events (default: random)")
+    @Option(names = "--worker-id", defaultValue = "${env:SLUICE_WORKER_ID}", description = "Identity in usage events "
+            + "and heartbeats, unique per process (default: $SLUICE_WORKER_ID, else the name and a random suffix)")
     String workerId;
+
+    @Option(names = "--worker-name", defaultValue = "${env:SLUICE_WORKER_NAME}", description = "What its meters are "
+            + "tagged with (worker=NAME), the same across restarts (default: $SLUICE_WORKER_NAME, else the host name)")
+    String workerName;
 
     @Option(names = "--concurrency", description = "Leaves run at once (default ${DEFAULT-VALUE})", defaultValue = "64")
     int concurrency;
@@ -44,25 +49,40 @@ final class WorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
-        String id = workerId != null ? workerId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
+        String name = workerName != null && !workerName.isBlank() ? workerName.trim() : hostName();
+        String id = workerId != null && !workerId.isBlank() ? workerId.trim()
+                : name + "-" + UUID.randomUUID().toString().substring(0, 8);
         ExecutorRegistry executors = executors();
         // Every option is checked before the cluster is asked: a bad value is said at once.
-        WorkerConfig config = WorkerConfig.of(bootstrap, id).withConcurrency(concurrency)
+        WorkerConfig config = WorkerConfig.of(bootstrap, id).withName(name).withConcurrency(concurrency)
                 .withClientProperties(connection.clientProperties);
         metricsOptions.portNumber(spec.commandLine(), MetricsOptions.WORKER_DEFAULT);
         connection.requireReachable(bootstrap);
-        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.WORKER_DEFAULT);
+        MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.WORKER_DEFAULT, "worker");
         Worker worker = new Worker(config, executors, metrics.registry());
         worker.start();
         metrics.readiness(() -> worker.state() == Worker.State.RUNNING);
         System.out.println("worker " + id + " running against " + bootstrap + " (" + concurrency + " at once)"
-                + (metrics.url() == null ? "" : "; metrics on " + metrics.url()));
+                + (metrics.url() == null ? "" : "; metrics on " + metrics.url() + ", tagged worker=" + name));
         ProcessLifetime.runUntilTerminated(() -> {
             worker.close();
             metrics.close();
         }, worker.terminated());
         // Failed on its own (a lane or the halt watcher stopped): exit non-zero so that a supervisor restarts it.
         return worker.state() == Worker.State.FAILED ? Exit.SERVICE_FAILED : Exit.OK;
+    }
+
+    /** The host's name (a container's is stable across its restarts); "worker" when the host has none to tell. */
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env.trim();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "worker";
+        }
     }
 
     /** The built-in executors, and those the configuration file names; a bad file is a usage error (exit 2). */

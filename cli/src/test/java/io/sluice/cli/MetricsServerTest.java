@@ -18,7 +18,7 @@ class MetricsServerTest {
     @Test
     void shouldServeMetricsHealthAndReadinessOnAFreeLoopbackPort() throws Exception {
         AtomicBoolean running = new AtomicBoolean();
-        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0)) {
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, "worker")) {
             server.readiness(running::get);
             String base = server.url().replace("/metrics", "");
             assertThat(base).startsWith("http://127.0.0.1:");
@@ -28,12 +28,15 @@ class MetricsServerTest {
             running.set(true);
             assertThat(get(base + "/ready")).isEqualTo(200);
             assertThat(get(base + "/metrics")).isEqualTo(200);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).contains("sluice_build_info{java=\"")
+                    .contains("role=\"worker\"");
         }
     }
 
     @Test
     void shouldServeNothingWhenOff() {
-        try (MetricsServer server = MetricsServer.start("127.0.0.1", -1)) {
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", -1, "worker")) {
             assertThat(server.url()).isNull();
         }
     }

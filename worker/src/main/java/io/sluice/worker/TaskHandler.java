@@ -167,6 +167,7 @@ final class TaskHandler {
     /** An admitted attempt that is not run after all (it could not be announced or accepted). */
     void abandon(Start start, String why) {
         running.remove(start.leaf());
+        metrics.abandoned();
         log.warn("{}: {} attempt {} not run: {}", workerId, start.task().path(), start.task().attempt(), why);
     }
 

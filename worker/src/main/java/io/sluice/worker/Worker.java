@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Topics;
@@ -26,6 +29,8 @@ import io.sluice.worker.execute.ExecutorRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,6 +104,8 @@ public final class Worker implements AutoCloseable {
 
     private WorkerMetrics metrics;
     private KafkaUsageSink sink;
+    /** The Kafka clients' own meters (request rates, errors, fetch lag of the control consumer). */
+    private final List<KafkaClientMetrics> clientMeters = new CopyOnWriteArrayList<>();
     private ExecutorService pool;
     private ScheduledExecutorService timer;
     private ExecutorService cancelPool;
@@ -139,6 +146,20 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    private Producer<String, byte[]> metered(Producer<String, byte[]> producer) {
+        KafkaClientMetrics meters = new KafkaClientMetrics(producer, Tags.of(WorkerMeters.WORKER_TAG, config.name()));
+        meters.bindTo(meterRegistry);
+        clientMeters.add(meters);
+        return producer;
+    }
+
+    private Consumer<String, byte[]> metered(Consumer<String, byte[]> consumer) {
+        KafkaClientMetrics meters = new KafkaClientMetrics(consumer, Tags.of(WorkerMeters.WORKER_TAG, config.name()));
+        meters.bindTo(meterRegistry);
+        clientMeters.add(meters);
+        return consumer;
+    }
+
     private static AlterConfigOp set(String name, String value) {
         return new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET);
     }
@@ -155,8 +176,9 @@ public final class Worker implements AutoCloseable {
             }
             try {
                 slots = new Slots(config.concurrency());
-                metrics = new WorkerMetrics(meterRegistry, config.workerId(), this::fetching, slots::free);
-                sink = new KafkaUsageSink(clients.producer(clientId("usage")));
+                metrics = new WorkerMetrics(meterRegistry, config.name(), this::fetching, slots::free, executors.names());
+                sink = new KafkaUsageSink(metered(clients.producer(clientId("usage"))));
+                UsageSink reports = metrics.counting(sink);
                 // Threads are made as leaves need them, up to one per slot; idle ones end after a minute.
                 ThreadPoolExecutor leafPool = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 1,
                         TimeUnit.MINUTES, new LinkedBlockingQueue<>(), threads("sluice-worker-exec-"));
@@ -167,12 +189,12 @@ public final class Worker implements AutoCloseable {
                 cancelPool = Executors.newCachedThreadPool(threads("sluice-worker-cancel-"));
                 long beat = config.heartbeatInterval().toMillis();
                 timer.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
-                LeafRuntime runtime = new LeafRuntime(config.workerId(), sink, clock, metrics, timer, WRITE_TIMEOUT);
-                TaskHandler handler = new TaskHandler(config.workerId(), executors, runtime, sink, halts, running, metrics,
+                LeafRuntime runtime = new LeafRuntime(config.workerId(), reports, clock, metrics, timer, WRITE_TIMEOUT);
+                TaskHandler handler = new TaskHandler(config.workerId(), executors, runtime, reports, halts, running, metrics,
                         clock, config.deliveryLimit(), () -> draining, cancelPool);
 
                 // Clients are created here, so that a bad setting fails start() rather than a background thread.
-                watcher = new HaltWatcher(clients.controlConsumer(clientId("halts")), halts, this::onHalt, sink, this::fail,
+                watcher = new HaltWatcher(metered(clients.controlConsumer(clientId("halts"))), halts, this::onHalt, reports, this::fail,
                         clock, HALT_POLL);
                 watcherThread = threads("sluice-worker-halts-").newThread(watcher);
                 watcherThread.start();
@@ -184,7 +206,7 @@ public final class Worker implements AutoCloseable {
 
                 int batch = TaskFeed.batchFor(config.concurrency());
                 feed = new TaskFeed(config.workerId(), clients.taskConsumer(clientId("tasks"), batch), handler, slots, pool,
-                        sink, clock, config.pollTimeout(), config.lockDuration(), WRITE_TIMEOUT, batch, this::fail);
+                        reports, clock, config.pollTimeout(), config.lockDuration(), WRITE_TIMEOUT, batch, this::fail);
                 threads("sluice-worker-feed-").newThread(feed).start();
                 if (!state.compareAndSet(State.STARTING, State.RUNNING)) {
                     throw new IllegalStateException("worker " + config.workerId() + " failed while starting",
@@ -284,6 +306,8 @@ public final class Worker implements AutoCloseable {
                 if (metrics != null) {
                     metrics.close();
                 }
+                clientMeters.forEach(KafkaClientMetrics::close);
+                clientMeters.clear();
                 State end = failure.get() != null ? State.FAILED : State.CLOSED;
                 state.set(end);
                 terminated.complete(end);

@@ -28,10 +28,13 @@ import java.util.Objects;
  *                         the worker depends on (acknowledgement mode, serializers, idempotence) cannot be overridden
  * @param heartbeatInterval how often the worker tells each run's coordinator which of its attempts it runs, renewing
  *                         their leases (the coordinators' lease must be a few of these)
+ * @param name             what its meters are tagged with ({@code worker}); null for its id. Unlike the id, which must
+ *                         be unique, a name can stay the same across restarts (a host or container name), so that
+ *                         a dashboard's series do not change every time a worker restarts
  */
 public record WorkerConfig(String bootstrapServers, String groupId, String workerId, int concurrency,
                            Duration lockDuration, Duration pollTimeout, Duration shutdownTimeout, int deliveryLimit,
-                           Map<String, String> clientProperties, Duration heartbeatInterval) {
+                           Map<String, String> clientProperties, Duration heartbeatInterval, String name) {
 
     public static final String DEFAULT_GROUP_ID = "sluice-workers";
     /** Leaves are mostly I/O-bound (model calls of seconds to minutes): a slot costs a parked thread while busy, nothing idle. */
@@ -68,13 +71,15 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
         });
         clientProperties = Map.copyOf(clientProperties);
         requireAtLeast("heartbeatInterval", heartbeatInterval, Duration.ofMillis(10));
+        name = name == null ? workerId : name;
+        requireText("name", name);
     }
 
     /** A configuration with the default heartbeat interval. */
     public WorkerConfig(String bootstrapServers, String groupId, String workerId, int concurrency, Duration lockDuration,
                         Duration pollTimeout, Duration shutdownTimeout, int deliveryLimit, Map<String, String> clientProperties) {
         this(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout, deliveryLimit,
-                clientProperties, DEFAULT_HEARTBEAT_INTERVAL);
+                clientProperties, DEFAULT_HEARTBEAT_INTERVAL, null);
     }
 
     /** A configuration with every default. */
@@ -85,42 +90,48 @@ public record WorkerConfig(String bootstrapServers, String groupId, String worke
 
     public WorkerConfig withGroupId(String value) {
         return new WorkerConfig(bootstrapServers, value, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
-                deliveryLimit, clientProperties, heartbeatInterval);
+                deliveryLimit, clientProperties, heartbeatInterval, name);
     }
 
     public WorkerConfig withConcurrency(int value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, value, lockDuration, pollTimeout, shutdownTimeout,
-                deliveryLimit, clientProperties, heartbeatInterval);
+                deliveryLimit, clientProperties, heartbeatInterval, name);
     }
 
     public WorkerConfig withLockDuration(Duration value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, value, pollTimeout, shutdownTimeout,
-                deliveryLimit, clientProperties, heartbeatInterval);
+                deliveryLimit, clientProperties, heartbeatInterval, name);
     }
 
     public WorkerConfig withPollTimeout(Duration value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, value, shutdownTimeout,
-                deliveryLimit, clientProperties, heartbeatInterval);
+                deliveryLimit, clientProperties, heartbeatInterval, name);
     }
 
     public WorkerConfig withShutdownTimeout(Duration value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, value,
-                deliveryLimit, clientProperties, heartbeatInterval);
+                deliveryLimit, clientProperties, heartbeatInterval, name);
     }
 
     public WorkerConfig withDeliveryLimit(int value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
-                value, clientProperties, heartbeatInterval);
+                value, clientProperties, heartbeatInterval, name);
     }
 
     public WorkerConfig withClientProperties(Map<String, String> value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
-                deliveryLimit, value, heartbeatInterval);
+                deliveryLimit, value, heartbeatInterval, name);
     }
 
     public WorkerConfig withHeartbeatInterval(Duration value) {
         return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
-                deliveryLimit, clientProperties, value);
+                deliveryLimit, clientProperties, value, name);
+    }
+
+    /** The name its meters are tagged with ({@code worker}): stable across restarts, unlike a random id. */
+    public WorkerConfig withName(String value) {
+        return new WorkerConfig(bootstrapServers, groupId, workerId, concurrency, lockDuration, pollTimeout, shutdownTimeout,
+                deliveryLimit, clientProperties, heartbeatInterval, value);
     }
 
     private static void requireText(String field, String value) {

@@ -6,7 +6,8 @@ import io.micrometer.core.instrument.Meter;
 
 /**
  * Every meter a worker registers: name, type, description and tag keys, in one place. Each meter also carries the
- * tag {@code worker} (the worker id), so that several workers can share one registry.
+ * tag {@code worker} (the worker's name, {@link WorkerConfig#name()}), so that several workers can share one registry.
+ * Every meter exists from the worker's start, at zero, for each value of its tag that the worker can report.
  */
 public enum WorkerMeters {
 
@@ -16,6 +17,8 @@ public enum WorkerMeters {
     SLOTS_FREE("sluice.worker.slots.free", Meter.Type.GAUGE, "Slots (of the concurrency) not holding a leaf: the credit the task feed fetches for"),
     STEP("sluice.worker.step", Meter.Type.TIMER, "Duration of one executor step (a model call), begin to completion", "executor"),
     TOKENS("sluice.worker.tokens", Meter.Type.COUNTER, "Tokens reported by completed steps", "direction"),
+    DEAD_LETTERS("sluice.worker.dead.letters", Meter.Type.COUNTER, "Records the worker sent to the DLQ, by the kind of record (task|halt)", "kind"),
+    ABANDONED("sluice.worker.abandoned", Meter.Type.COUNTER, "Tasks accepted but not run, whose lease the worker lets lapse (their coordinator ends them lost): their start could not be announced, or the worker shut down first"),
     DROPPED("sluice.worker.dropped", Meter.Type.COUNTER, "Tasks ended without executing: a halt covers them, their deadline passed, or they could not be started (the worker shuts down, or held the record too long to trust its lock)", "reason");
 
     /** The tag every worker meter carries. */

@@ -45,6 +45,9 @@ class WorkerConfigTest {
         assertThat(base.withClientProperties(Map.of("a", "b"))).isEqualTo(new WorkerConfig(base.bootstrapServers(),
                 base.groupId(), base.workerId(), base.concurrency(), base.lockDuration(), base.pollTimeout(),
                 base.shutdownTimeout(), base.deliveryLimit(), Map.of("a", "b")));
+        assertThat(base.name()).isEqualTo(base.workerId());
+        assertThat(base.withName("host-1").name()).isEqualTo("host-1");
+        assertThat(base.withName("host-1").withConcurrency(3).name()).isEqualTo("host-1");
     }
 
     @Test
@@ -52,6 +55,7 @@ class WorkerConfigTest {
         assertThatThrownBy(() -> WorkerConfig.of(" ", "w")).hasMessage("bootstrapServers: must not be blank");
         assertThatThrownBy(() -> WorkerConfig.of("b", null)).hasMessage("workerId: must not be blank");
         assertThatThrownBy(() -> base.withGroupId("")).hasMessage("groupId: must not be blank");
+        assertThatThrownBy(() -> base.withName(" ")).hasMessage("name: must not be blank");
         assertThatThrownBy(() -> base.withConcurrency(0)).hasMessage("concurrency: must be 1..4096, got 0");
         assertThatThrownBy(() -> base.withConcurrency(4097)).hasMessage("concurrency: must be 1..4096, got 4097");
         assertThatThrownBy(() -> base.withLockDuration(Duration.ofMillis(10)))
