@@ -32,6 +32,7 @@ final class ProcessCluster implements AutoCloseable {
     static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String MAIN_CLASS_OF_SLUICE = SluiceProcess.MAIN_CLASS;
     private static final Pattern BOOTSTRAP_LINE = Pattern.compile("^bootstrap\\.servers=(\\S+)");
+    private static final Pattern METRICS_URL = Pattern.compile("; metrics on (http://[^\\s,]+)");
     private static final Pattern RUNNING_LINE = Pattern.compile("^(?:coordinator|worker) \\S+ running against ");
     private static final Set<ProcessCluster> OPEN = ConcurrentHashMap.newKeySet();
 
@@ -50,6 +51,8 @@ final class ProcessCluster implements AutoCloseable {
     private String bootstrapServers;
     private int brokerPort;
     private volatile boolean closed;
+    /** What coordinators and workers get as {@code --metrics-port}: off unless a test scrapes them. */
+    private volatile String metricsPort = "off";
 
     private ProcessCluster(String testName, Path logDir, Path dataDir) {
         this.testName = testName;
@@ -75,6 +78,16 @@ final class ProcessCluster implements AutoCloseable {
     /** {@code target/} of the build: Failsafe passes it as {@code sluice.test.workDir}. */
     static Path defaultWorkDir() {
         return Path.of(System.getProperty("sluice.test.workDir", "target")).toAbsolutePath();
+    }
+
+    /** Coordinators and workers started from now on serve metrics on a free loopback port ({@link #metricsUrl}). */
+    void serveMetrics() {
+        metricsPort = "auto";
+    }
+
+    /** Where a process started after {@link #serveMetrics()} serves {@code /metrics}, as it printed it. */
+    static String metricsUrl(SluiceProcess p) {
+        return p.awaitOutput(METRICS_URL, START_TIMEOUT);
     }
 
     String testName() {
@@ -140,7 +153,7 @@ final class ProcessCluster implements AutoCloseable {
     SluiceProcess startCoordinator(String instanceId, Map<String, String> clientProperties) {
         requireAlive(coordinators, instanceId);
         List<String> args = new ArrayList<>(List.of("coordinator", "-b", bootstrapServers(), "--instance-id", instanceId,
-                "--metrics-port", "0"));
+                "--metrics-port", metricsPort));
         clientProperties.forEach((k, v) -> args.addAll(List.of("--client-property", k + "=" + v)));
         SluiceProcess p = launch("coordinator-" + instanceId, args);
         coordinators.put(instanceId, p);
@@ -185,7 +198,8 @@ final class ProcessCluster implements AutoCloseable {
     SluiceProcess launchWorker(String workerId, int concurrency, Map<String, String> env) {
         requireAlive(workers, workerId);
         SluiceProcess p = launch("worker-" + workerId, MAIN_CLASS_OF_SLUICE, List.of("worker", "-b", bootstrapServers(),
-                "--worker-id", workerId, "--concurrency", Integer.toString(concurrency), "--metrics-port", "0"), env);
+                "--worker-id", workerId, "--worker-name", workerId, "--concurrency", Integer.toString(concurrency),
+                "--metrics-port", metricsPort), env);
         workers.put(workerId, p);
         return p;
     }
