@@ -15,6 +15,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.schemas.CancelRequest;
 import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.SubmissionValidator;
@@ -68,7 +69,7 @@ final class CoordinatorLoop implements Runnable {
     private static final Duration COMMITTED_TIMEOUT = Duration.ofSeconds(30);
     private static final long MAX_BACKOFF_MS = 5_000;
     /** The input topics: partition p of each is about the runs of partition p. */
-    static final List<String> INPUTS = List.of(Topics.SUBMISSIONS, Topics.USAGE, Topics.HEARTBEATS);
+    static final List<String> INPUTS = List.of(Topics.SUBMISSIONS, Topics.USAGE, Topics.HEARTBEATS, Topics.CANCELLATIONS);
 
     private final CoordinatorConfig config;
     private final Supplier<Consumer<String, byte[]>> consumerFactory;
@@ -171,6 +172,13 @@ final class CoordinatorLoop implements Runnable {
             Heartbeat heartbeat = decode(record, Heartbeat.class, "heartbeat", now, batch);
             if (heartbeat != null) {
                 runs.onHeartbeat(heartbeat, record, now, batch);
+            }
+            return;
+        }
+        if (Topics.CANCELLATIONS.equals(record.topic())) {
+            CancelRequest request = decode(record, CancelRequest.class, "cancel", now, batch);
+            if (request != null) {
+                runs.onCancel(request, record, now, batch);
             }
             return;
         }

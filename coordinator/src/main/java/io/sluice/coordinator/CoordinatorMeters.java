@@ -14,7 +14,7 @@ enum CoordinatorMeters {
     HALTS("sluice.coordinator.halts", "Subtrees halted, by cause (budget_exceeded|timed_out|cancelled)"),
     USAGE_DUPLICATES("sluice.coordinator.usage.duplicates", "Usage events ignored as duplicates or late"),
     USAGE_REJECTED("sluice.coordinator.usage.rejected", "Usage events refused unfolded (forged, out of range, out of order)"),
-    DEAD_LETTERS("sluice.coordinator.dead.letters", "Records sent to the DLQ, by the kind of record (submission|usage|heartbeat|run|ledger)"),
+    DEAD_LETTERS("sluice.coordinator.dead.letters", "Records sent to the DLQ, by the kind of record (submission|usage|heartbeat|cancel|run|ledger)"),
     PARTITIONS_RESTORING("sluice.coordinator.partitions.restoring", "Assigned partitions paused while their runs are restored"),
     LOOP("sluice.coordinator.loop", "One poll→fold→commit iteration that handled records"),
     BUDGET_UTILISATION("sluice.coordinator.budget.utilisation", "Spent ÷ max_tokens of finished runs that had a token limit"),

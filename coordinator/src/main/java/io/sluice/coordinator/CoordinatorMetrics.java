@@ -29,7 +29,7 @@ final class CoordinatorMetrics implements AutoCloseable {
     private static final Status[] RUN_STATUSES = {Status.SUCCEEDED, Status.FAILED, Status.BUDGET_EXCEEDED,
             Status.TIMED_OUT, Status.CANCELLED, Status.REJECTED};
     private static final Status[] HALT_CAUSES = {Status.BUDGET_EXCEEDED, Status.TIMED_OUT, Status.CANCELLED};
-    static final String[] DEAD_LETTER_KINDS = {"submission", "usage", "heartbeat", "run", "ledger"};
+    static final String[] DEAD_LETTER_KINDS = {"submission", "usage", "heartbeat", "cancel", "run", "ledger"};
     /** The tag every meter carries: the coordinator's instance id. */
     static final String TAG = "coordinator";
 

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 
 import io.sluice.coordinator.ledger.Decisions;
 import io.sluice.coordinator.ledger.RunLedger;
+import io.sluice.schemas.CancelRequest;
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.Heartbeat;
 import io.sluice.schemas.Json;
@@ -180,6 +181,41 @@ final class RunRegistry {
         }
         fold(run, () -> run.ledger().onHeartbeat(heartbeat, now), "folding a heartbeat " + coordinates(record), record,
                 now, batch);
+    }
+
+    /**
+     * An operator's cancel request: the run's ledger halts the node as a budget halt would; a request it cannot carry
+     * out (no such run here, the run or node ended, no such node, the wrong key or partition) is dead-lettered with why.
+     */
+    void onCancel(CancelRequest request, ConsumerRecord<String, byte[]> record, long now, Batch batch) {
+        String runId = request.runId();
+        String refusal = null;
+        int home = publisher.partitionOf(Topics.CANCELLATIONS, runId);
+        if (!runId.equals(record.key())) {
+            refusal = "key: '" + record.key() + "' is not the request's run_id '" + runId + "' (key it by run id)";
+        } else if (record.partition() != home) {
+            refusal = "partition: a cancel of run '" + runId + "' belongs on partition " + home
+                    + ", where its run is (Kafka's default partitioner on the run id)";
+        } else if (!active.containsKey(runId)) {
+            refusal = finished.getOrDefault(record.partition(), Set.of()).contains(runId)
+                    ? "run_id: run '" + runId + "' already ended" : "run_id: no active run '" + runId + "'";
+        }
+        if (refusal == null) {
+            ActiveRun run = active.get(runId);
+            Decisions d = fold(run, () -> run.ledger().cancel(request.path(), request.describe(), now),
+                    "cancelling " + coordinates(record), record, now, batch);
+            if (d == null) {
+                return; // the run failed: its receipt says why
+            }
+            refusal = d.rejection();
+        }
+        if (refusal != null) {
+            deadLetter(batch, Rejection.of(record, runId, "cancel", List.of(refusal), now));
+            log.warn("cancel {} of run {} by {} refused: {}", coordinates(record), runId, request.requestedBy(), refusal);
+        } else {
+            log.info("run {}: {} cancelled by {}", runId, request.path() == null ? "the run" : request.path(),
+                    request.describe());
+        }
     }
 
     /** Ticks the runs whose deadlines, due retries or unfinished dispatch are due, and the runs just restored. */

@@ -90,23 +90,25 @@ public record LedgerEntry(String runId, String path, String kind, Mode mode, Sta
      * @param due         leaf between attempts: its backoff is over and it waits for admission
      * @param abandonAtMs leaf in flight: when its attempt is given up for lost if no final event came (its deadline,
      *                    or the halt of a node above it, plus the ledger's grace)
+     * @param cancelledBy workflow/branch cancelled by hand ({@code haltedFor} "cancelled"): who, and why
      */
     public record Fold(Long learned, Reservation observed, Reservation floor, Status worst, String worstReason,
                        String haltedFor, Boolean paused, Boolean blocked, String lostHistory, String fault,
-                       String lastOutcome, Boolean lastLost, Boolean due, Long abandonAtMs) {
+                       String lastOutcome, Boolean lastLost, Boolean due, Long abandonAtMs, String cancelledBy) {
 
         /** The state of a workflow or branch. */
         public static Fold ofGroup(Long learned, Reservation observed, Reservation floor, Status worst,
-                                   String worstReason, String haltedFor, Boolean paused, Boolean blocked) {
+                                   String worstReason, String haltedFor, Boolean paused, Boolean blocked,
+                                   String cancelledBy) {
             return new Fold(learned, observed, floor, worst, worstReason, haltedFor, paused, blocked, null, null, null,
-                    null, null, null);
+                    null, null, null, cancelledBy);
         }
 
         /** The state of a leaf. */
         public static Fold ofLeaf(String lostHistory, String fault, String lastOutcome, Boolean lastLost, Boolean due,
                                   Long abandonAtMs) {
             return new Fold(null, null, null, null, null, null, null, null, lostHistory, fault, lastOutcome, lastLost, due,
-                    abandonAtMs);
+                    abandonAtMs, null);
         }
     }
 }

@@ -8,7 +8,7 @@ import org.apache.kafka.common.utils.Utils;
 /**
  * Every topic Sluice uses, with its settings, in one place.
  *
- * <p>Submissions, usage, runs, ledger, control and results are keyed (or, for the ledger and control topics,
+ * <p>Submissions, usage, heartbeats, cancellations, runs, ledger, control and results are keyed (or, for the ledger and control topics,
  * partitioned) by run id and have the same partition count, so that one coordinator owning partition
  * {@code p} of the submissions owns everything about the runs on it: see {@link #partitionFor}.
  */
@@ -25,8 +25,10 @@ public final class Topics {
     public static final String RUNS = "sluice.runs";
     /** Workers' heartbeats, keyed by run id: they renew the leases of the attempts they name. */
     public static final String HEARTBEATS = "sluice.heartbeats";
+    /** Operators' requests to cancel a run or a node of it ({@link CancelRequest}), keyed by run id. */
+    public static final String CANCELLATIONS = "sluice.cancellations";
 
-    /** Partitions of the run-keyed topics (submissions, usage, heartbeats, ledger, control, results). */
+    /** Partitions of the run-keyed topics (submissions, usage, heartbeats, cancellations, ledger, control, results). */
     public static final int DEFAULT_RUN_PARTITIONS = 3;
     /** Partitions of the tasks topic; share groups let workers scale past this. */
     public static final int DEFAULT_TASK_PARTITIONS = 6;
@@ -64,7 +66,8 @@ public final class Topics {
                 new Spec(RESULTS, runPartitions, compactDelete),
                 new Spec(DLQ, 1, compactDelete),
                 new Spec(HEARTBEATS, runPartitions, Map.of("cleanup.policy", "delete", "retention.ms",
-                        Long.toString(HOUR_MS), "max.message.bytes", maxBytes)));
+                        Long.toString(HOUR_MS), "max.message.bytes", maxBytes)),
+                new Spec(CANCELLATIONS, runPartitions, delete));
     }
 
     public static List<Spec> all() {

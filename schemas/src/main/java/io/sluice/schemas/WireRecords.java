@@ -33,7 +33,8 @@ public final class WireRecords {
             Receipt.class, WireSchemas.RECEIPT,
             Rejection.class, WireSchemas.REJECTION,
             RunRecord.class, WireSchemas.RUN_RECORD,
-            Heartbeat.class, WireSchemas.HEARTBEAT);
+            Heartbeat.class, WireSchemas.HEARTBEAT,
+            CancelRequest.class, WireSchemas.CANCEL_REQUEST);
 
     private WireRecords() {
     }

@@ -42,9 +42,10 @@ final class WireSchemas {
     static final String REJECTION = "rejection.schema.json";
     static final String RUN_RECORD = "run-record.schema.json";
     static final String HEARTBEAT = "heartbeat.schema.json";
+    static final String CANCEL_REQUEST = "cancel-request.schema.json";
 
-    static final List<String> FILES =
-            List.of(COMMON, SUBMISSION, LEAF_TASK, USAGE_EVENT, LEDGER_ENTRY, HALT, RECEIPT, REJECTION, RUN_RECORD, HEARTBEAT);
+    static final List<String> FILES = List.of(COMMON, SUBMISSION, LEAF_TASK, USAGE_EVENT, LEDGER_ENTRY, HALT, RECEIPT,
+            REJECTION, RUN_RECORD, HEARTBEAT, CANCEL_REQUEST);
 
     private static final String RESOURCE_DIR = "/schemas/";
 

@@ -37,7 +37,8 @@ class WireContractExamplesTest {
             "receipt", new Contract(WireSchemas.RECEIPT, Receipt.class),
             "rejection", new Contract(WireSchemas.REJECTION, Rejection.class),
             "run-record", new Contract(WireSchemas.RUN_RECORD, RunRecord.class),
-            "heartbeat", new Contract(WireSchemas.HEARTBEAT, Heartbeat.class));
+            "heartbeat", new Contract(WireSchemas.HEARTBEAT, Heartbeat.class),
+            "cancel-request", new Contract(WireSchemas.CANCEL_REQUEST, CancelRequest.class));
 
     static final List<String> EXAMPLES = List.of(
             "submission.audit.json",
@@ -58,7 +59,8 @@ class WireContractExamplesTest {
             "receipt.rejected.json",
             "rejection.json",
             "run-record.json",
-            "heartbeat.json");
+            "heartbeat.json",
+            "cancel-request.json");
 
     private record Contract(String schemaFile, Class<?> recordType) {
     }

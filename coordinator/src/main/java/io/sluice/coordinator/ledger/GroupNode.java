@@ -271,6 +271,7 @@ final class GroupNode implements Child {
         Reservation observed = isZero(maxObserved) ? null : Dim.reservation(maxObserved);
         Reservation floor = isZero(estimateFloor) ? null : Dim.reservation(estimateFloor);
         String haltedFor = halt == null ? null : halt.field();
+        String cancelledBy = halt == null ? null : halt.cancelledBy();
         Boolean isPaused = paused ? Boolean.TRUE : null;
         Boolean isBlocked = blocked() ? Boolean.TRUE : null;
         if (learned == null && observed == null && floor == null && worstChild == null && haltedFor == null
@@ -278,7 +279,7 @@ final class GroupNode implements Child {
             return null;
         }
         return LedgerEntry.Fold.ofGroup(learned, observed, floor, worstChild, worstChildReason, haltedFor, isPaused,
-                isBlocked);
+                isBlocked, cancelledBy);
     }
 
     private static boolean isZero(long[] amounts) {
@@ -344,7 +345,7 @@ final class GroupNode implements Child {
         worstChild = f.worst();
         worstChildReason = f.worstReason();
         if (f.haltedFor() != null) {
-            halt = HaltCause.of(f.haltedFor(), limits, parent == null ? null : parent.limits);
+            halt = HaltCause.of(f.haltedFor(), limits, parent == null ? null : parent.limits, f.cancelledBy());
             if (halt == null) {
                 throw new IllegalArgumentException(path + ": halted for " + f.haltedFor() + ", a limit it does not have");
             }

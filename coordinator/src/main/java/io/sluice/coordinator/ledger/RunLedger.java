@@ -649,6 +649,45 @@ public final class RunLedger {
         return Screening.FOLD;
     }
 
+    /**
+     * An operator's cancel of the workflow or branch at {@code path} (null: the whole run): halted exactly as a budget
+     * halt would halt it — its queued leaves end cancelled, its attempts in flight are told to stop (and given up for
+     * lost if no final event follows within the grace), and it ends {@code cancelled} with the reason
+     * "{@code <path>: cancelled by <cancelledBy>}", restorable like any halt. A cancel that cannot be carried out (the
+     * run or the node ended, the node is halted already, or there is no such workflow or branch) changes nothing:
+     * {@link Decisions#rejection()} says why.
+     *
+     * @param cancelledBy who asks, and why: "alice@ops-1: not needed"
+     */
+    public Decisions cancel(String path, String cancelledBy, long nowMs) {
+        requireBegun();
+        if (cancelledBy == null || cancelledBy.isBlank()) {
+            throw new IllegalArgumentException("cancelledBy: must name who cancels");
+        }
+        enter(nowMs);
+        String target = path == null ? root.path : path;
+        GroupNode node = tree.groupsByPath.get(target);
+        String refusal = null;
+        if (root.terminal) {
+            refusal = "run " + runId + " already ended " + root.status().wire();
+        } else if (node == null) {
+            refusal = "path: " + target + " is no workflow or branch of run " + runId
+                    + " (a leaf is cancelled with its branch)";
+        } else if (node.terminal) {
+            refusal = "path: " + target + " already ended " + node.status().wire();
+        } else if (node.closed) {
+            refusal = "path: " + target + " is halted already (" + node.closedReason + ")";
+        }
+        if (refusal != null) {
+            return drain(nowMs).withRejection(refusal);
+        }
+        halt(node, HaltCause.cancel(cancelledBy), nowMs);
+        if (!root.terminal) {
+            pump(nowMs); // a share or max_parallel the cancelled node held may admit its siblings now
+        }
+        return drain(nowMs);
+    }
+
     /** Applies deadlines that have passed by {@code nowMs}, then admits the retries due by then. */
     public Decisions onTick(long nowMs) {
         requireBegun();

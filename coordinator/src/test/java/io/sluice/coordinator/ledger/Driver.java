@@ -74,6 +74,11 @@ final class Driver {
         return record(ledger.begin(now));
     }
 
+    /** An operator's cancel of {@code path} (null: the run), by {@code by}. */
+    Decisions cancel(String path, String by) {
+        return record(ledger.cancel(path, by, now));
+    }
+
     /** One non-final usage event of the path's running attempt. */
     Decisions usage(String path, long in, long out, long steps) {
         return send(path, in, out, steps, false, Status.RUNNING, null);

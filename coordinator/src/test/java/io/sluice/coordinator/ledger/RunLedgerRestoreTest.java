@@ -214,7 +214,7 @@ class RunLedgerRestoreTest {
         LedgerEntry w = entries.get("w");
         entries.put("w", new LedgerEntry(w.runId(), w.path(), w.kind(), w.mode(), Status.RUNNING, null, w.limits(),
                 w.reserved(), w.spent(), w.leaves(), w.overshoot(), Driver.START + 1, null, null, null, null, null,
-                LedgerEntry.Fold.ofGroup(2L, null, null, Status.SUCCEEDED, "w/a: succeeded", null, null, null)));
+                LedgerEntry.Fold.ofGroup(2L, null, null, Status.SUCCEEDED, "w/a: succeeded", null, null, null, null)));
         RunLedger r = RunLedger.restore(strict(workflow("w", tokens(100), 50L, leaf("a"), leaf("b"))), Driver.START,
                 entries.values(), LedgerConfig.defaults());
 
