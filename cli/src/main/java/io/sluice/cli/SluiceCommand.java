@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.Version.class,
         description = "Runs high fan-out work on Apache Kafka under hard budgets.",
         subcommands = {DemoCommand.class, SubmitCommand.class, RunsCommand.class, StatusCommand.class, WatchCommand.class,
+                CancelCommand.class,
                 ValidateCommand.class, BrokerCommand.class,
                 CoordinatorCommand.class, WorkerCommand.class, TopicsCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})

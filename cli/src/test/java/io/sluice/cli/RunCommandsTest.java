@@ -98,6 +98,40 @@ class RunCommandsTest {
     }
 
     @Test
+    void shouldCancelARunByHandThroughItsCoordinatorAndSayWhoInTheReceipt() throws Exception {
+        // given: a run of two minutes, taken up by the coordinator
+        String runId = "cancelled-" + System.nanoTime();
+        assertThat(sluice("submit", run(runId, 120_000).toString(), "-b", sluice.bootstrapServers()).exitCode()).isZero();
+        org.awaitility.Awaitility.await("the run on the ledger").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> sluice("status", runId, "-b", sluice.bootstrapServers()).exitCode() == 0);
+
+        // when
+        CliRun noNode = sluice("cancel", runId, "-b", sluice.bootstrapServers(), "--path", "w/none", "--by", "alice");
+        CliRun cancel = sluice("cancel", runId, "-b", sluice.bootstrapServers(), "--reason", "not needed", "--by",
+                "alice@ops-1", "--wait", "--json");
+        CliRun again = sluice("cancel", runId, "-b", sluice.bootstrapServers(), "--by", "bob");
+        CliRun noRun = sluice("cancel", "never-" + System.nanoTime(), "-b", sluice.bootstrapServers());
+        CliRun badPath = sluice("cancel", runId, "-b", sluice.bootstrapServers(), "--path", "w//x");
+
+        // then: refused with why, or halted at once and the receipt says by whom
+        assertThat(noNode.exitCode()).as(noNode::toString).isEqualTo(Exit.INVALID);
+        assertThat(noNode.err()).contains("refused: path: w/none is no workflow or branch of run " + runId);
+        assertThat(cancel.exitCode()).as(cancel::toString).isEqualTo(Exit.RUN_CANCELLED);
+        assertThat(cancel.err()).contains("cancelled run " + runId + ": w: cancelled by alice@ops-1: not needed");
+        Receipt receipt = receipt(cancel);
+        assertThat(receipt.status()).isEqualTo(Status.CANCELLED);
+        assertThat(receipt.nodes().get(0).reason()).isEqualTo("w: cancelled by alice@ops-1: not needed");
+        assertThat(receipt.nodes()).filteredOn(n -> n.kind().equals("leaf"))
+                .allSatisfy(n -> assertThat(n.status()).isEqualTo(Status.CANCELLED));
+        assertThat(again.exitCode()).as(again::toString).isEqualTo(Exit.INVALID);
+        assertThat(again.err()).contains("refused: run_id: run '" + runId + "' already ended");
+        assertThat(noRun.exitCode()).isEqualTo(Exit.INVALID);
+        assertThat(noRun.err()).contains("refused: run_id: no active run 'never-");
+        assertThat(badPath.exitCode()).isEqualTo(Exit.INVALID);
+        assertThat(badPath.err()).startsWith("sluice cancel: cannot cancel " + runId + " w//x: ");
+    }
+
+    @Test
     void shouldSayWhenTheClusterKnowsNothingOfARun() {
         CliRun status = sluice("status", "never-submitted-" + System.nanoTime(), "-b", sluice.bootstrapServers());
 

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import io.sluice.schemas.CancelRequest;
 import io.sluice.schemas.Json;
 import io.sluice.schemas.Source;
 import io.sluice.schemas.Submission;
@@ -16,6 +17,8 @@ import io.sluice.schemas.SubmissionValidator;
 import io.sluice.schemas.Topics;
 import io.sluice.schemas.ValidationLimits;
 import io.sluice.schemas.ValidationResult;
+import io.sluice.schemas.WireFormatException;
+import io.sluice.schemas.WireRecords;
 import io.sluice.schemas.SubmissionRejectedException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -123,6 +126,35 @@ public final class SluiceClient implements AutoCloseable {
      */
     public RunStatus status(String runId, Duration timeout) {
         return RunStatus.read(bootstrapServers, clientProperties, runId, timeout);
+    }
+
+    /**
+     * Asks the run's coordinator to cancel the run, or the workflow/branch {@code request.path()} of it, and waits up
+     * to {@code timeout} for its answer: the node halted (its leaves stopping; the receipt follows), or the request
+     * refused with why (no such run or node, already ended or halted).
+     *
+     * @throws IllegalArgumentException when the request is not a valid one (e.g. a run id or path of bad syntax)
+     * @throws IllegalStateException    when it cannot be written
+     */
+    public CancelOutcome cancel(CancelRequest request, Duration timeout) {
+        byte[] bytes = Json.write(request);
+        try {
+            WireRecords.decode(bytes, CancelRequest.class);
+        } catch (WireFormatException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        try (CancelWatch watch = new CancelWatch(bootstrapServers, clientProperties, request.runId())) {
+            RecordMetadata written = producer.send(new ProducerRecord<>(Topics.CANCELLATIONS, request.runId(), bytes))
+                    .get(DEFAULT_SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return watch.await(request, written.partition(), written.offset(), timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while cancelling run " + request.runId(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("cannot request the cancel of run " + request.runId() + ": "
+                    + cause.getMessage(), cause);
+        }
     }
 
     /** Every run the cluster knows (retired ones by id only), newest first. */
