@@ -69,7 +69,7 @@ final class CancelCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String what = path == null ? "run " + runId : runId + " " + path;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties);
+        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties());
              RunWatch watch = wait ? client.watchReceipt(runId) : null) {
             CancelOutcome outcome;
             try {

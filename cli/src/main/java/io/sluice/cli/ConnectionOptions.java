@@ -1,7 +1,12 @@
 package io.sluice.cli;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 
 import picocli.CommandLine.Option;
 
@@ -13,8 +18,34 @@ final class ConnectionOptions {
     String bootstrapServers;
 
     @Option(names = "--client-property", paramLabel = "KEY=VALUE",
-            description = "Extra Kafka client property (e.g. security settings); repeatable")
+            description = "Extra Kafka client property (e.g. security settings); repeatable; wins over --command-config")
     Map<String, String> clientProperties = new LinkedHashMap<>();
+
+    @Option(names = "--command-config", paramLabel = "FILE", defaultValue = "${env:SLUICE_COMMAND_CONFIG}",
+            description = "Kafka client properties file, as Kafka's own tools take it (security.protocol, "
+                    + "sasl.jaas.config, ssl.truststore.location, ...; default: $SLUICE_COMMAND_CONFIG)")
+    Path commandConfig;
+
+    /**
+     * The Kafka client properties: the {@code --command-config} file's, then every {@code --client-property} over them.
+     *
+     * @throws IllegalArgumentException when the file cannot be read (said in one line, exit 2)
+     */
+    Map<String, String> clientProperties() {
+        if (commandConfig == null) {
+            return clientProperties;
+        }
+        Properties file = new Properties();
+        try (Reader in = Files.newBufferedReader(commandConfig)) {
+            file.load(in);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--command-config " + commandConfig + ": cannot read it: " + e.getMessage(), e);
+        }
+        Map<String, String> merged = new LinkedHashMap<>();
+        file.stringPropertyNames().stream().sorted().forEach(k -> merged.put(k, file.getProperty(k)));
+        merged.putAll(clientProperties);
+        return merged;
+    }
 
     /**
      * The cluster to use, for commands that cannot run without one.
@@ -32,7 +63,7 @@ final class ConnectionOptions {
 
     /** @throws org.apache.kafka.common.KafkaException (exit 3) when it does not answer within {@link ClusterProbe#TIMEOUT} */
     void requireReachable(String bootstrap) throws InterruptedException {
-        ClusterProbe.requireReachable(bootstrap, clientProperties);
+        ClusterProbe.requireReachable(bootstrap, clientProperties());
     }
 
     /** The cluster to use, or null when none was given (the caller may start an embedded one). */

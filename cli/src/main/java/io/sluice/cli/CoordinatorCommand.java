@@ -31,10 +31,10 @@ final class CoordinatorCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
         String id = instanceId != null ? instanceId : "coordinator-" + UUID.randomUUID().toString().substring(0, 8);
-        CoordinatorConfig config = CoordinatorConfig.of(bootstrap, id).withClientProperties(connection.clientProperties);
+        CoordinatorConfig config = CoordinatorConfig.of(bootstrap, id).withClientProperties(connection.clientProperties());
         metricsOptions.portNumber(spec.commandLine(), MetricsOptions.COORDINATOR_DEFAULT);
         connection.requireReachable(bootstrap);
-        EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties);
+        EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties());
         MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.COORDINATOR_DEFAULT, "coordinator");
         Coordinator coordinator = new Coordinator(config, metrics.registry()).start();
         metrics.readiness(() -> coordinator.state() == Coordinator.State.RUNNING);

@@ -57,14 +57,14 @@ final class DemoCommand implements Callable<Integer> {
         info.println("Starting " + (connection.bootstrapOrNull() == null ? "an embedded Kafka broker, " : "")
                 + "a coordinator and " + workers + " workers…");
         if (connection.bootstrapOrNull() != null) {
-            ClusterProbe.requireReachable(connection.bootstrapOrNull(), connection.clientProperties);
+            ClusterProbe.requireReachable(connection.bootstrapOrNull(), connection.clientProperties());
         }
         try (EmbeddedSluice sluice = EmbeddedSluice.start(connection.bootstrapOrNull(), workers, concurrency, new SimpleMeterRegistry())) {
             Submission submission = DemoWorkflow.build("demo-" + SluiceClient.newRunId().substring(4), m, seed);
             info.printf("Kafka at %s. Submitting run %s (%s): %d leaves in 3 branches, deep-dive sized to overrun.%n%n",
                     sluice.bootstrapServers(), submission.runId(), m.wire(),
                     DemoWorkflow.RESEARCH_LEAVES + DemoWorkflow.SUMMARY_LEAVES + DemoWorkflow.DEEP_DIVE_LEAVES);
-            Receipt receipt = RunDriver.submitAndWait(sluice.bootstrapServers(), connection.clientProperties, submission,
+            Receipt receipt = RunDriver.submitAndWait(sluice.bootstrapServers(), connection.clientProperties(), submission,
                     Duration.ofMinutes(3), json ? null : info);
             if (json) {
                 out.println(Json.writePretty(receipt));

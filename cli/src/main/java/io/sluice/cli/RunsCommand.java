@@ -49,7 +49,7 @@ final class RunsCommand implements Callable<Integer> {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
         connection.requireReachable(bootstrap);
         List<RunList.Summary> runs;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties)) {
+        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties())) {
             runs = client.runs(READ_TIMEOUT);
         }
         Status filter = only;

@@ -46,7 +46,7 @@ final class StatusCommand implements Callable<Integer> {
         connection.requireReachable(bootstrap);
         PrintWriter out = spec.commandLine().getOut();
         RunStatus status;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties)) {
+        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties())) {
             status = client.status(runId, READ_TIMEOUT);
         }
         if (status.unknown()) {

@@ -84,7 +84,7 @@ final class SubmitCommand implements Callable<Integer> {
                     return waitAndPrint(sluice.bootstrapServers(), submission, true, true);
                 }
             }
-            ClusterProbe.requireReachable(bootstrap, connection.clientProperties);
+            ClusterProbe.requireReachable(bootstrap, connection.clientProperties());
             return waitAndPrint(bootstrap, submission, await, false);
         } catch (ReceiptTimeoutException e) {
             err.println("no receipt for run " + e.runId() + " within " + Durations.format(e.waited())
@@ -99,14 +99,14 @@ final class SubmitCommand implements Callable<Integer> {
     private int waitAndPrint(String bootstrap, Submission submission, boolean wait, boolean embedded) {
         PrintWriter out = spec.commandLine().getOut();
         if (!wait) {
-            try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties)) {
+            try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties())) {
                 client.submit(submission);
             }
             out.println(json ? "{\"run_id\": \"" + submission.runId() + "\"}" : "submitted run " + submission.runId());
             return Exit.OK;
         }
         PrintWriter err = spec.commandLine().getErr();
-        Receipt receipt = RunDriver.submitAndWait(bootstrap, connection.clientProperties, submission, timeout,
+        Receipt receipt = RunDriver.submitAndWait(bootstrap, connection.clientProperties(), submission, timeout,
                 json ? null : err, runId -> {
                     err.println("submitted run " + runId + (embedded ? "; running it on an embedded broker"
                             : "; waiting for its receipt (Ctrl-C stops the wait, not the run)"));

@@ -22,7 +22,7 @@ final class TopicsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
         connection.requireReachable(bootstrap);
-        EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties);
+        EmbeddedSluice.prepareCluster(bootstrap, connection.clientProperties());
         for (Topics.Spec spec : Topics.all()) {
             System.out.printf("%-20s %2d partitions  %s%n", spec.name(), spec.partitions(), spec.configs().get("cleanup.policy"));
         }

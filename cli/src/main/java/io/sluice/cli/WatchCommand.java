@@ -51,7 +51,7 @@ final class WatchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Receipt receipt;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties);
+        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties());
              RunWatch watch = client.watch(runId)) {
             // The watch reads from the partitions' ends as they were before the status is read: whatever comes after
             // the status, the watch sees.

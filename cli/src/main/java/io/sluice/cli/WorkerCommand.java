@@ -55,7 +55,7 @@ final class WorkerCommand implements Callable<Integer> {
         ExecutorRegistry executors = executors();
         // Every option is checked before the cluster is asked: a bad value is said at once.
         WorkerConfig config = WorkerConfig.of(bootstrap, id).withName(name).withConcurrency(concurrency)
-                .withClientProperties(connection.clientProperties);
+                .withClientProperties(connection.clientProperties());
         metricsOptions.portNumber(spec.commandLine(), MetricsOptions.WORKER_DEFAULT);
         connection.requireReachable(bootstrap);
         MetricsServer metrics = metricsOptions.start(spec.commandLine(), MetricsOptions.WORKER_DEFAULT, "worker");
