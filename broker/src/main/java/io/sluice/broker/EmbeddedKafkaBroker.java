@@ -9,7 +9,9 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -82,14 +84,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         int controllerPort = config.controllerPort() > 0 ? config.controllerPort() : freePort();
         String bootstrap = "127.0.0.1:" + port;
         Properties props = brokerProperties(dir, port, controllerPort);
+        if (config.security() != null) {
+            props.putAll(config.security().brokerProperties(port, controllerPort));
+        }
         props.putAll(config.overrides());
         try {
             Path cfgFile = dir.resolve("server.properties");
             try (var out = Files.newOutputStream(cfgFile)) {
                 props.store(out, "sluice embedded broker");
             }
+            if (config.security() != null) {
+                ownerOnly(cfgFile); // it holds the broker's own password
+            }
             // --ignore-formatted lets a kept data dir be reused across restarts of `sluice broker`.
-            StorageTool.execute(new String[] {"format", "-t", clusterId(dir), "-c", cfgFile.toString(), "--ignore-formatted"},
+            List<String> format = new ArrayList<>(List.of("format", "-t", clusterId(dir), "-c", cfgFile.toString(),
+                    "--ignore-formatted"));
+            if (config.security() != null) {
+                // SCRAM credentials are metadata: in KRaft they are bootstrapped when the storage is formatted (KIP-900)
+                format.addAll(List.of(config.security().formatArguments()));
+            }
+            StorageTool.execute(format.toArray(String[]::new),
                     new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8));
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
             server.startup();
@@ -167,6 +181,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         // Compaction that shows within a test run: small segments, eager cleaning.
         p.put("log.cleaner.backoff.ms", "500");
         return p;
+    }
+
+    /** Readable by its owner only, where the file system has POSIX permissions. */
+    public static void ownerOnly(Path file) throws IOException {
+        if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
     }
 
     private static String clusterId(Path dir) {
