@@ -66,12 +66,19 @@ final class ConnectionOptions {
         ClusterProbe.requireReachable(bootstrap, clientProperties());
     }
 
-    /** The cluster to use, or null when none was given (the caller may start an embedded one). */
+    /**
+     * The cluster to use, or null when none was given (the caller may start an embedded one): {@code -b}, else
+     * {@code $SLUICE_BOOTSTRAP_SERVERS}, else the {@code bootstrap.servers} of the {@code --command-config} file.
+     */
     String bootstrapOrNull() {
         if (bootstrapServers != null && !bootstrapServers.isBlank()) {
             return bootstrapServers;
         }
         String env = System.getenv("SLUICE_BOOTSTRAP_SERVERS");
-        return env == null || env.isBlank() ? null : env;
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        String fromFile = commandConfig == null ? null : clientProperties().get("bootstrap.servers");
+        return fromFile == null || fromFile.isBlank() ? null : fromFile;
     }
 }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, SubmitCommand.class, RunsCommand.class, StatusCommand.class, WatchCommand.class,
                 CancelCommand.class,
                 ValidateCommand.class, BrokerCommand.class,
-                CoordinatorCommand.class, WorkerCommand.class, TopicsCommand.class, BenchCommand.class,
+                CoordinatorCommand.class, WorkerCommand.class, TopicsCommand.class, AclsCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SluiceCommand implements Runnable {
 

@@ -113,7 +113,13 @@ final class HaltWatcher implements Runnable {
 
     private void die(RuntimeException e) {
         failure = e;
-        log.error("halt watcher failed; halts are no longer followed, so the worker stops", e);
+        if (e instanceof org.apache.kafka.common.errors.AuthorizationException
+                || e instanceof org.apache.kafka.common.errors.AuthenticationException) {
+            // not a defect, a setting: one line says it; a stack trace would bury it
+            log.error("halt watcher failed: {}; halts are no longer followed, so the worker stops", e.getMessage());
+        } else {
+            log.error("halt watcher failed; halts are no longer followed, so the worker stops", e);
+        }
         onDeath.accept(e);
     }
 

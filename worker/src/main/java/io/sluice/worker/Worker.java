@@ -200,8 +200,13 @@ public final class Worker implements AutoCloseable {
                 watcherThread.start();
                 if (!watcher.awaitCaughtUp(CATCH_UP_TIMEOUT)) {
                     Throwable cause = watcher.failure();
-                    throw new IllegalStateException("worker " + config.workerId() + ": cannot read the control topic within "
-                            + CATCH_UP_TIMEOUT + (cause != null ? ": " + cause.getMessage() : ""), cause);
+                    if (cause instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                        throw new IllegalStateException("worker " + config.workerId() + ": its principal may not read "
+                                + Topics.CONTROL + " (" + cause.getMessage() + "); grant the worker role's ACLs: sluice acls "
+                                + "--worker User:NAME", cause);
+                    }
+                    throw new IllegalStateException("worker " + config.workerId() + ": cannot read the control topic "
+                            + (cause != null ? ": " + cause.getMessage() : "within " + CATCH_UP_TIMEOUT), cause);
                 }
 
                 int batch = TaskFeed.batchFor(config.concurrency());

@@ -53,6 +53,7 @@ final class ProcessCluster implements AutoCloseable {
     private volatile boolean closed;
     /** What coordinators and workers get as {@code --metrics-port}: off unless a test scrapes them. */
     private volatile String metricsPort = "off";
+    private volatile boolean secure;
 
     private ProcessCluster(String testName, Path logDir, Path dataDir) {
         this.testName = testName;
@@ -116,7 +117,11 @@ final class ProcessCluster implements AutoCloseable {
         if (broker != null && broker.isAlive()) {
             throw new IllegalStateException("the broker is running: " + broker.describe());
         }
-        List<String> args = List.of("broker", "--port", Integer.toString(brokerPort), "--data-dir", dataDir.toString());
+        List<String> args = new ArrayList<>(List.of("broker", "--port", Integer.toString(brokerPort), "--data-dir",
+                dataDir.toString()));
+        if (secure) {
+            args.addAll(List.of("--security", "scram"));
+        }
         broker = launch("broker", args);
         String bootstrap = broker.awaitOutput(BOOTSTRAP_LINE, START_TIMEOUT);
         if (bootstrapServers != null && !bootstrapServers.equals(bootstrap)) {
@@ -125,6 +130,25 @@ final class ProcessCluster implements AutoCloseable {
         bootstrapServers = bootstrap;
         brokerPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
         return bootstrap;
+    }
+
+    /**
+     * The broker started from now on authenticates with SASL/SCRAM and authorizes with Sluice's ACLs; coordinators
+     * and workers connect as the users {@code coordinator} and {@code worker} ({@link #clientProperties}).
+     */
+    void secureBroker() {
+        secure = true;
+    }
+
+    /** The client properties file the secure broker wrote for {@code user} (admin, coordinator, worker, producer, operator). */
+    Path clientProperties(String user) {
+        return Path.of(requireBroker().awaitOutput(Pattern.compile("^client\\.properties\\." + Pattern.quote(user) + "=(\\S+)"),
+                START_TIMEOUT));
+    }
+
+    /** The {@code --command-config} arguments of a coordinator's or worker's process: none for a plaintext broker. */
+    private List<String> security(String user) {
+        return secure ? List.of("--command-config", clientProperties(user).toString()) : List.of();
     }
 
     /** SIGKILLs the broker: no flush, no controlled shutdown; its data directory stays for the restart. */
@@ -155,6 +179,7 @@ final class ProcessCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("coordinator", "-b", bootstrapServers(), "--instance-id", instanceId,
                 "--metrics-port", metricsPort));
         clientProperties.forEach((k, v) -> args.addAll(List.of("--client-property", k + "=" + v)));
+        args.addAll(security("coordinator"));
         SluiceProcess p = launch("coordinator-" + instanceId, args);
         coordinators.put(instanceId, p);
         p.awaitOutput(RUNNING_LINE, START_TIMEOUT);
@@ -197,9 +222,10 @@ final class ProcessCluster implements AutoCloseable {
     /** {@link #launchWorker(String, int)} with {@code env} added to the worker's environment. */
     SluiceProcess launchWorker(String workerId, int concurrency, Map<String, String> env) {
         requireAlive(workers, workerId);
-        SluiceProcess p = launch("worker-" + workerId, MAIN_CLASS_OF_SLUICE, List.of("worker", "-b", bootstrapServers(),
-                "--worker-id", workerId, "--worker-name", workerId, "--concurrency", Integer.toString(concurrency),
-                "--metrics-port", metricsPort), env);
+        List<String> args = new ArrayList<>(List.of("worker", "-b", bootstrapServers(), "--worker-id", workerId,
+                "--worker-name", workerId, "--concurrency", Integer.toString(concurrency), "--metrics-port", metricsPort));
+        args.addAll(security("worker"));
+        SluiceProcess p = launch("worker-" + workerId, MAIN_CLASS_OF_SLUICE, args, env);
         workers.put(workerId, p);
         return p;
     }
