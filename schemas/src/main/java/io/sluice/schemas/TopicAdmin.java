@@ -48,6 +48,12 @@ public final class TopicAdmin {
                         entry.getValue().get(remaining(deadline), TimeUnit.NANOSECONDS);
                         created.add(entry.getKey());
                     } catch (ExecutionException e) {
+                        if (e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                            throw new IllegalStateException("cannot create Sluice topics: not authorized to create "
+                                    + missing.stream().map(NewTopic::name).toList() + " (missing, or not visible to this "
+                                    + "principal): run `sluice topics` as an administrator, or grant this principal the "
+                                    + "coordinator role (`sluice acls --coordinator User:NAME`)", e.getCause());
+                        }
                         // Another process created it between our list and create: that is the idempotent outcome.
                         if (!(e.getCause() instanceof TopicExistsException)) {
                             throw e;

@@ -127,6 +127,11 @@ class SecurityIT {
         }
         // the operator asks for cancels; it never writes a halt itself
         assertRefusedWrite(cluster, operator, Topics.CONTROL, halt);
+        // the coordinator never reports usage or heartbeats of its own, nor asks for cancels
+        Map<String, String> coordinator = properties(cluster.clientProperties("coordinator"));
+        for (String topic : List.of(Topics.USAGE, Topics.HEARTBEATS, Topics.CANCELLATIONS)) {
+            assertRefusedWrite(cluster, coordinator, topic, finalEvent);
+        }
         // reads: the producer reads no tasks, usage or halts, and may not join the workers' share group
         for (String topic : List.of(Topics.TASKS, Topics.USAGE, Topics.CONTROL, Topics.SUBMISSIONS)) {
             assertRefusedRead(cluster, producer, topic);
@@ -180,10 +185,15 @@ class SecurityIT {
         SluiceProcess wrongRole = cluster.startProcess("worker-as-producer", SluiceProcess.MAIN_CLASS,
                 List.of("worker", "-b", bootstrap, "--command-config", cluster.clientProperties("producer").toString(),
                         "--metrics-port", "off"), Map.of());
+        SluiceProcess coordinatorAsWorker = cluster.startProcess("coordinator-as-worker", SluiceProcess.MAIN_CLASS,
+                List.of("coordinator", "-b", bootstrap, "--command-config", cluster.clientProperties("worker").toString(),
+                        "--metrics-port", "off"), Map.of());
 
         // then: each exits within seconds, saying why in one line, not retrying for ever
-        org.awaitility.Awaitility.await("both to exit").atMost(Duration.ofSeconds(60))
-                .until(() -> !badPassword.isAlive() && !wrongRole.isAlive());
+        org.awaitility.Awaitility.await("all three to exit").atMost(Duration.ofSeconds(60))
+                .until(() -> !badPassword.isAlive() && !wrongRole.isAlive() && !coordinatorAsWorker.isAlive());
+        assertThat(coordinatorAsWorker.exitCode()).isNotZero();
+        assertThat(Files.readString(coordinatorAsWorker.stderr())).contains("not authorized").doesNotContain("\tat ");
         assertThat(badPassword.exitCode()).isEqualTo(3);
         assertThat(Files.readString(badPassword.stderr()).strip()).doesNotContain("\n\tat ")
                 .contains("Authentication failed");
