@@ -63,7 +63,7 @@ final class CancelCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
-        String who = by != null && !by.isBlank() ? by.trim() : System.getProperty("user.name", "operator") + "@" + host();
+        String who = by != null && !by.isBlank() ? by.trim() : System.getProperty("user.name", "operator") + "@" + HostName.orElse("localhost");
         CancelRequest request = new CancelRequest(runId, path, reason, who, System.currentTimeMillis());
         connection.requireReachable(bootstrap);
         PrintWriter out = spec.commandLine().getOut();
@@ -107,18 +107,6 @@ final class CancelCommand implements Callable<Integer> {
             }
             out.flush();
             return Exit.of(receipt.status());
-        }
-    }
-
-    private static String host() {
-        String env = System.getenv("HOSTNAME");
-        if (env != null && !env.isBlank()) {
-            return env.trim();
-        }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.net.UnknownHostException e) {
-            return "localhost";
         }
     }
 }

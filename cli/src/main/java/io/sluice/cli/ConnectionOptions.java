@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 final class ConnectionOptions {
 
     @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT,...",
-            description = "Kafka cluster to use (default: $SLUICE_BOOTSTRAP_SERVERS)")
+            description = "Kafka cluster to use (default: $SLUICE_BOOTSTRAP_SERVERS, else the bootstrap.servers of "
+                    + "--command-config)")
     String bootstrapServers;
 
     @Option(names = "--client-property", paramLabel = "KEY=VALUE",

@@ -49,7 +49,7 @@ final class WorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String bootstrap = connection.requireBootstrap(spec.commandLine());
-        String name = workerName != null && !workerName.isBlank() ? workerName.trim() : hostName();
+        String name = workerName != null && !workerName.isBlank() ? workerName.trim() : HostName.orElse("worker"); // a container's name is stable across its restarts
         String id = workerId != null && !workerId.isBlank() ? workerId.trim()
                 : name + "-" + UUID.randomUUID().toString().substring(0, 8);
         ExecutorRegistry executors = executors();
@@ -70,19 +70,6 @@ final class WorkerCommand implements Callable<Integer> {
         }, worker.terminated());
         // Failed on its own (a lane or the halt watcher stopped): exit non-zero so that a supervisor restarts it.
         return worker.state() == Worker.State.FAILED ? Exit.SERVICE_FAILED : Exit.OK;
-    }
-
-    /** The host's name (a container's is stable across its restarts); "worker" when the host has none to tell. */
-    private static String hostName() {
-        String env = System.getenv("HOSTNAME");
-        if (env != null && !env.isBlank()) {
-            return env.trim();
-        }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.net.UnknownHostException e) {
-            return "worker";
-        }
     }
 
     /** The built-in executors, and those the configuration file names; a bad file is a usage error (exit 2). */

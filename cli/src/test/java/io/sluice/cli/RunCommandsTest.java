@@ -2,10 +2,12 @@ package io.sluice.cli;
 
 import static io.sluice.cli.CliRun.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.schemas.Json;
@@ -63,7 +65,7 @@ class RunCommandsTest {
 
         // when: once the coordinator has taken it up
         CliRun[] found = new CliRun[1];
-        org.awaitility.Awaitility.await("the run on the ledger").atMost(java.time.Duration.ofSeconds(30))
+        await("the run on the ledger").atMost(Duration.ofSeconds(30))
                 .until(() -> (found[0] = sluice("status", runId, "-b", sluice.bootstrapServers())).exitCode() == 0);
         CliRun status = found[0];
         CliRun watch = sluice("watch", runId, "-b", sluice.bootstrapServers(), "--timeout", "90s");
@@ -102,7 +104,7 @@ class RunCommandsTest {
         // given: a run of two minutes, taken up by the coordinator
         String runId = "cancelled-" + System.nanoTime();
         assertThat(sluice("submit", run(runId, 120_000).toString(), "-b", sluice.bootstrapServers()).exitCode()).isZero();
-        org.awaitility.Awaitility.await("the run on the ledger").atMost(java.time.Duration.ofSeconds(30))
+        await("the run on the ledger").atMost(Duration.ofSeconds(30))
                 .until(() -> sluice("status", runId, "-b", sluice.bootstrapServers()).exitCode() == 0);
 
         // when

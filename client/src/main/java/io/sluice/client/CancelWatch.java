@@ -2,7 +2,6 @@ package io.sluice.client;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,12 +32,8 @@ final class CancelWatch implements AutoCloseable {
 
     CancelWatch(String bootstrapServers, Map<String, String> clientProperties, String runId) {
         this.runId = runId;
-        Map<String, Object> p = new HashMap<>(clientProperties);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        Map<String, Object> p = CommittedReader.consumerProperties(bootstrapServers, clientProperties);
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"); // a watch answers as soon as its record is there
         consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> parts = new ArrayList<>();
         parts.add(new TopicPartition(Topics.CONTROL, Topics.partitionFor(runId, consumer.partitionsFor(Topics.CONTROL).size())));

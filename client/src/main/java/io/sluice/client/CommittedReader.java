@@ -27,6 +27,16 @@ final class CommittedReader {
     private CommittedReader() {
     }
 
+    /** A group-less consumer's settings that read what the coordinators committed, records of any size Sluice writes. */
+    static Map<String, Object> consumerProperties(String bootstrapServers, Map<String, String> clientProperties) {
+        Map<String, Object> p = new HashMap<>(clientProperties);
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        return p;
+    }
+
     /**
      * @param partitions which partitions, given the consumer (to look up partition counts)
      * @throws IllegalStateException naming {@code what} when the end is not reached within {@code timeout}
@@ -34,11 +44,7 @@ final class CommittedReader {
     static void readToEnd(String bootstrapServers, Map<String, String> clientProperties, Duration timeout, String what,
                           Function<KafkaConsumer<String, byte[]>, List<TopicPartition>> partitions,
                           Consumer<ConsumerRecord<String, byte[]>> onRecord) {
-        Map<String, Object> p = new HashMap<>(clientProperties);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        Map<String, Object> p = consumerProperties(bootstrapServers, clientProperties);
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = partitions.apply(consumer);

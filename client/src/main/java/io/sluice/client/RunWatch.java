@@ -1,7 +1,6 @@
 package io.sluice.client;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,12 +47,8 @@ public final class RunWatch implements AutoCloseable {
     RunWatch(String bootstrapServers, Map<String, String> clientProperties, String runId, boolean entries) {
         this.runId = runId;
         this.keyPrefix = Topics.ledgerKey(runId, "");
-        Map<String, Object> p = new HashMap<>(clientProperties);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        Map<String, Object> p = CommittedReader.consumerProperties(bootstrapServers, clientProperties);
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"); // a watch answers as soon as its record is there
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         TopicPartition ledger = new TopicPartition(Topics.LEDGER, Topics.partitionFor(runId, consumer.partitionsFor(Topics.LEDGER).size()));
         TopicPartition results = new TopicPartition(Topics.RESULTS, Topics.partitionFor(runId, consumer.partitionsFor(Topics.RESULTS).size()));

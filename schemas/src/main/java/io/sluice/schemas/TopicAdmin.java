@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /** Creates Sluice's topics idempotently: existing topics are left as they are. */
@@ -48,7 +49,7 @@ public final class TopicAdmin {
                         entry.getValue().get(remaining(deadline), TimeUnit.NANOSECONDS);
                         created.add(entry.getKey());
                     } catch (ExecutionException e) {
-                        if (e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                        if (e.getCause() instanceof AuthorizationException) {
                             throw new IllegalStateException("cannot create Sluice topics: not authorized to create "
                                     + missing.stream().map(NewTopic::name).toList() + " (missing, or not visible to this "
                                     + "principal): run `sluice topics` as an administrator, or grant this principal the "

@@ -18,6 +18,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -113,8 +115,8 @@ final class HaltWatcher implements Runnable {
 
     private void die(RuntimeException e) {
         failure = e;
-        if (e instanceof org.apache.kafka.common.errors.AuthorizationException
-                || e instanceof org.apache.kafka.common.errors.AuthenticationException) {
+        if (e instanceof AuthorizationException
+                || e instanceof AuthenticationException) {
             // not a defect, a setting: one line says it; a stack trace would bury it
             log.error("halt watcher failed: {}; halts are no longer followed, so the worker stops", e.getMessage());
         } else {

@@ -31,6 +31,7 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -200,7 +201,7 @@ public final class Worker implements AutoCloseable {
                 watcherThread.start();
                 if (!watcher.awaitCaughtUp(CATCH_UP_TIMEOUT)) {
                     Throwable cause = watcher.failure();
-                    if (cause instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                    if (cause instanceof AuthorizationException) {
                         throw new IllegalStateException("worker " + config.workerId() + ": its principal may not read "
                                 + Topics.CONTROL + " (" + cause.getMessage() + "); grant the worker role's ACLs: sluice acls "
                                 + "--worker User:NAME", cause);

@@ -2,18 +2,22 @@ package io.sluice.systemtest.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import io.sluice.client.CancelOutcome;
 import io.sluice.client.RunWatch;
@@ -22,6 +26,7 @@ import io.sluice.client.Submitted;
 import io.sluice.schemas.CancelRequest;
 import io.sluice.schemas.Halt;
 import io.sluice.schemas.Json;
+import io.sluice.schemas.SluiceAcls;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
@@ -34,9 +39,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -44,6 +53,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * Least privilege on a broker with SASL/SCRAM and Kafka's authorizer ({@code sluice broker --security scram}: a user
@@ -155,9 +165,9 @@ class SecurityIT {
         List<String> acls = List.of("acls", "-b", cluster.bootstrapServers(), "--command-config",
                 cluster.clientProperties("admin").toString(), "--producer", "User:orders");
         SluiceProcess first = cluster.startProcess("acls-1", SluiceProcess.MAIN_CLASS, acls, Map.of());
-        org.awaitility.Awaitility.await("sluice acls").atMost(Duration.ofSeconds(60)).until(() -> !first.isAlive());
+        await("sluice acls").atMost(Duration.ofSeconds(60)).until(() -> !first.isAlive());
         SluiceProcess again = cluster.startProcess("acls-2", SluiceProcess.MAIN_CLASS, acls, Map.of());
-        org.awaitility.Awaitility.await("sluice acls again").atMost(Duration.ofSeconds(60)).until(() -> !again.isAlive());
+        await("sluice acls again").atMost(Duration.ofSeconds(60)).until(() -> !again.isAlive());
         assertThat(first.exitCode()).as(Files.readString(first.stderr())).isZero();
         assertThat(Files.readString(first.stdout())).contains("created  User:orders ALLOW WRITE topic sluice.submissions");
         assertThat(Files.readString(again.stdout())).contains("present  User:orders ALLOW WRITE topic sluice.submissions")
@@ -185,13 +195,22 @@ class SecurityIT {
         SluiceProcess wrongRole = cluster.startProcess("worker-as-producer", SluiceProcess.MAIN_CLASS,
                 List.of("worker", "-b", bootstrap, "--command-config", cluster.clientProperties("producer").toString(),
                         "--metrics-port", "off"), Map.of());
+        Path submission = cluster.logDir().resolve("submission.json");
+        Files.writeString(submission, Json.writeString(submission(FaultRuns.runId("as-operator"), 5)));
+        SluiceProcess submitAsOperator = cluster.startProcess("submit-as-operator", SluiceProcess.MAIN_CLASS,
+                List.of("submit", submission.toString(), "-b", bootstrap, "--command-config",
+                        cluster.clientProperties("operator").toString()), Map.of());
         SluiceProcess coordinatorAsWorker = cluster.startProcess("coordinator-as-worker", SluiceProcess.MAIN_CLASS,
                 List.of("coordinator", "-b", bootstrap, "--command-config", cluster.clientProperties("worker").toString(),
                         "--metrics-port", "off"), Map.of());
 
         // then: each exits within seconds, saying why in one line, not retrying for ever
-        org.awaitility.Awaitility.await("all three to exit").atMost(Duration.ofSeconds(60))
+        await("all three to exit").atMost(Duration.ofSeconds(60))
                 .until(() -> !badPassword.isAlive() && !wrongRole.isAlive() && !coordinatorAsWorker.isAlive());
+        await("the submission as the operator to exit").atMost(Duration.ofSeconds(60)).until(() -> !submitAsOperator.isAlive());
+        assertThat(submitAsOperator.exitCode()).isEqualTo(3);
+        assertThat(Files.readString(submitAsOperator.stderr())).contains("Not authorized to access topics: [sluice.submissions]")
+                .doesNotContain("\tat ");
         assertThat(coordinatorAsWorker.exitCode()).isNotZero();
         assertThat(Files.readString(coordinatorAsWorker.stderr())).contains("not authorized").doesNotContain("\tat ");
         assertThat(badPassword.exitCode()).isEqualTo(3);
@@ -230,9 +249,71 @@ class SecurityIT {
         }
     }
 
+    @Test
+    void shouldAllowEachRoleExactlyTheReadsAndWritesItsAclsName(ProcessCluster cluster) throws Exception {
+        // given
+        cluster.secureBroker();
+        cluster.startBroker();
+        List<String> topics = Topics.all().stream().map(Topics.Spec::name).toList();
+
+        // when: every role reads and writes every Sluice topic
+        List<String> wrong = new ArrayList<>();
+        for (SluiceAcls.Role role : SluiceAcls.Role.values()) {
+            Map<String, String> who = properties(cluster.clientProperties(role.wire()));
+            List<AclBinding> acls = SluiceAcls.bindings(role, "User:" + role.wire(), false);
+            for (String topic : topics) {
+                boolean mayWrite = allows(acls, topic, AclOperation.WRITE);
+                boolean mayRead = allows(acls, topic, AclOperation.READ);
+                boolean wrote = attempt(() -> send(cluster, who, topic, "{\"probe\": true}"));
+                boolean read = attempt(() -> poll(cluster, who, topic));
+                if (wrote != mayWrite) {
+                    wrong.add(role.wire() + (wrote ? " wrote " : " could not write ") + topic);
+                }
+                if (read != mayRead) {
+                    wrong.add(role.wire() + (read ? " read " : " could not read ") + topic);
+                }
+            }
+        }
+
+        // then: the broker enforces exactly the declared grants, no more, no less
+        assertThat(wrong).isEmpty();
+    }
+
+    private static boolean allows(List<AclBinding> acls, String topic,
+                                  AclOperation op) {
+        return acls.stream().anyMatch(b -> b.pattern().resourceType() == ResourceType.TOPIC
+                && b.pattern().name().equals(topic) && b.entry().operation() == op);
+    }
+
+    /** True when it went through; false when the broker refused it for authorization; anything else fails the test. */
+    private static boolean attempt(Executable action) {
+        try {
+            action.execute();
+            return true;
+        } catch (Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof AuthorizationException) {
+                    return false;
+                }
+            }
+            throw new AssertionError("neither done nor refused for authorization: " + e, e);
+        }
+    }
+
+    private static void poll(ProcessCluster cluster, Map<String, String> who, String topic) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps(cluster, who, Map.of()),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            consumer.poll(Duration.ofSeconds(1)); // a refused fetch fails the poll within milliseconds
+            consumer.position(tp, Duration.ofSeconds(10)); // a refused read fails here at the latest
+        }
+    }
+
     private static CancelOutcome cancelOnceStarted(SluiceClient ops, String runId) {
         CancelOutcome[] outcome = new CancelOutcome[1];
-        org.awaitility.Awaitility.await("the cancel of " + runId).atMost(RUN_TIMEOUT).pollInterval(Duration.ofMillis(200))
+        await("the cancel of " + runId).atMost(RUN_TIMEOUT).pollInterval(Duration.ofMillis(200))
                 .until(() -> {
                     outcome[0] = ops.cancel(new CancelRequest(runId, null, "not needed", "ops@test",
                             System.currentTimeMillis()), Duration.ofSeconds(10));
@@ -255,7 +336,7 @@ class SecurityIT {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, "victim", value.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            producer.send(new ProducerRecord<>(topic, "victim", value.getBytes(StandardCharsets.UTF_8)))
                     .get(20, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw e;
@@ -299,7 +380,7 @@ class SecurityIT {
 
     /** 4 leaves of one 10 + 10 token turn of {@code latencyMs}, two at a time. */
     private static Submission submission(String runId, long latencyMs) {
-        String leaves = String.join(",", java.util.stream.IntStream.range(0, 4).mapToObj(i -> """
+        String leaves = String.join(",", IntStream.range(0, 4).mapToObj(i -> """
                 {"kind": "leaf", "id": "l%d", "executor": "simulated", "input": {"turns": [
                  {"input_tokens": 10, "output_tokens": 10, "latency_ms": %d}]}}""".formatted(i, latencyMs)).toList());
         return FaultRuns.submission(runId, """
