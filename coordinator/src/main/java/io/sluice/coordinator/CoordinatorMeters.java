@@ -10,6 +10,7 @@ enum CoordinatorMeters {
     SUBMISSIONS_REJECTED("sluice.coordinator.submissions.rejected", "Submissions refused with a rejection record"),
     LEAVES_DISPATCHED("sluice.coordinator.leaves.dispatched", "Leaf attempts published to the tasks topic"),
     TOKENS_SPENT("sluice.coordinator.tokens.spent", "Tokens charged to runs, by direction (input|output)"),
+    COST_SPENT("sluice.coordinator.cost.spent", "Cost charged to runs, in micro-USD, as the executors priced it (max_cost_microusd budgets)"),
     TOKENS_RESERVED("sluice.coordinator.tokens.reserved", "Tokens currently reserved by outstanding grants"),
     HALTS("sluice.coordinator.halts", "Subtrees halted, by cause (budget_exceeded|timed_out|cancelled)"),
     USAGE_DUPLICATES("sluice.coordinator.usage.duplicates", "Usage events ignored as duplicates or late"),

@@ -41,6 +41,7 @@ final class CoordinatorMetrics implements AutoCloseable {
     final Counter dispatched;
     final Counter tokensIn;
     final Counter tokensOut;
+    final Counter costSpent;
     final Counter duplicates;
     final Counter usageRejected;
     final Counter submissionsRejected;
@@ -54,6 +55,7 @@ final class CoordinatorMetrics implements AutoCloseable {
         dispatched = counter(CoordinatorMeters.LEAVES_DISPATCHED, Tags.empty());
         tokensIn = counter(CoordinatorMeters.TOKENS_SPENT, Tags.of("direction", "input"));
         tokensOut = counter(CoordinatorMeters.TOKENS_SPENT, Tags.of("direction", "output"));
+        costSpent = counter(CoordinatorMeters.COST_SPENT, Tags.empty());
         duplicates = counter(CoordinatorMeters.USAGE_DUPLICATES, Tags.empty());
         usageRejected = counter(CoordinatorMeters.USAGE_REJECTED, Tags.empty());
         submissionsRejected = counter(CoordinatorMeters.SUBMISSIONS_REJECTED, Tags.empty());

@@ -146,7 +146,6 @@ final class RunRegistry {
         }
         RunLedger ledger = run.ledger();
         long duplicatesBefore = ledger.duplicatesIgnored();
-        Usage before = run.spent();
         Decisions d = fold(run, () -> ledger.onUsage(event, now), "folding usage " + coordinates(record), record, now, batch);
         if (d == null) {
             return;
@@ -156,9 +155,6 @@ final class RunRegistry {
             deadLetter(batch, Rejection.of(record, event.runId(), "usage", List.of(d.rejection()), now));
             log.warn("usage {} of run {} refused: {}", coordinates(record), event.runId(), d.rejection());
         }
-        Usage delta = run.spent().minus(before);
-        metrics.tokensIn.increment(delta.inputTokens());
-        metrics.tokensOut.increment(delta.outputTokens());
         metrics.duplicates.increment(ledger.duplicatesIgnored() - duplicatesBefore);
     }
 
@@ -369,6 +365,7 @@ final class RunRegistry {
     private Decisions fold(ActiveRun run, Supplier<Decisions> call, String what, ConsumerRecord<String, byte[]> cause,
                            long now, Batch batch) {
         Decisions d;
+        Usage before = run.spent();
         try {
             if (silence.silent(run.partition(), now)) {
                 // No worker at all was heard on this partition lately: the broker, or this coordinator, was away.
@@ -382,6 +379,11 @@ final class RunRegistry {
             return null;
         }
         apply(run, d, now, batch);
+        // Everything charged in the call: usage reported, and lost attempts' grants (a tick that gave them up)
+        Usage charged = run.spent().minus(before);
+        metrics.tokensIn.increment(charged.inputTokens());
+        metrics.tokensOut.increment(charged.outputTokens());
+        metrics.costSpent.increment(charged.costMicrousd());
         return d;
     }
 

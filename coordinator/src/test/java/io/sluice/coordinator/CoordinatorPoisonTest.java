@@ -411,6 +411,10 @@ class CoordinatorPoisonTest {
         });
         await().atMost(WAIT).untilAsserted(() -> assertThat(
                 loop.registry.get("sluice.coordinator.attempts.abandoned").counter().count()).isEqualTo(1.0));
+        // and the spend meter counts what the lost attempt was charged (its whole grant), not only what it reported
+        double tokens = loop.registry.get("sluice.coordinator.tokens.spent").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+        assertThat(tokens).isEqualTo(10.0);
     }
 
     private List<Halt> attemptHalts() {

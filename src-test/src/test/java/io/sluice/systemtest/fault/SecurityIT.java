@@ -91,6 +91,9 @@ class SecurityIT {
             Submitted slow = client.submit(submission(longRun, 60_000));
             try (SluiceClient ops = new SluiceClient(cluster.bootstrapServers(), operator)) {
                 cancel = cancelOnceStarted(ops, longRun);
+                // the operator's other commands: status and runs
+                assertThat(ops.status(runId, Duration.ofSeconds(30)).receipt()).isEqualTo(receipt);
+                assertThat(ops.runs(Duration.ofSeconds(30))).extracting(s -> s.runId()).contains(runId, longRun);
             }
             cancelled = longWatch.expect(slow).await(RUN_TIMEOUT, e -> { });
         }
