@@ -164,6 +164,11 @@ class SecurityIT {
         wrong.put("sasl.jaas.config", wrong.get("sasl.jaas.config").replaceAll("password=\"[^\"]*\"", "password=\"wrong-password\""));
         assertThatThrownBy(() -> send(cluster, wrong, Topics.SUBMISSIONS, "{}"))
                 .hasRootCauseInstanceOf(SaslAuthenticationException.class);
+        // and a container's way: the cluster and the credentials from the environment alone
+        SluiceProcess topicsByEnv = cluster.startProcess("topics-by-env", SluiceProcess.MAIN_CLASS, List.of("topics"),
+                Map.of("SLUICE_COMMAND_CONFIG", cluster.clientProperties("admin").toString()));
+        await("sluice topics").atMost(Duration.ofSeconds(60)).until(() -> !topicsByEnv.isAlive());
+        assertThat(topicsByEnv.exitCode()).as(Files.readString(topicsByEnv.stderr())).isZero();
         // and `sluice acls` as the super user applies a role's ACLs for another principal once, idempotently
         List<String> acls = List.of("acls", "-b", cluster.bootstrapServers(), "--command-config",
                 cluster.clientProperties("admin").toString(), "--producer", "User:orders");
