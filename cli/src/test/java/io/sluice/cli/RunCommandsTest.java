@@ -134,6 +134,38 @@ class RunCommandsTest {
     }
 
     @Test
+    void shouldCancelOneBranchByHandAndLetTheRestOfTheRunGoOn() throws Exception {
+        // given: a run of two branches, one slow and one quick
+        String runId = "branch-cancel-" + System.nanoTime();
+        Path file = dir.resolve(runId + ".json");
+        Files.writeString(file, """
+                {"run_id": "%s", "workflow": {"id": "w", "nodes": [
+                  {"kind": "branch", "id": "slow", "nodes": [{"kind": "leaf", "id": "l", "executor": "simulated",
+                   "input": {"turns": [{"input_tokens": 10, "output_tokens": 10, "latency_ms": 120000}]}}]},
+                  {"kind": "branch", "id": "quick", "nodes": [{"kind": "leaf", "id": "l", "executor": "simulated",
+                   "input": {"turns": [{"input_tokens": 10, "output_tokens": 10, "latency_ms": 1000}]}}]}]}}
+                """.formatted(runId));
+        assertThat(sluice("submit", file.toString(), "-b", sluice.bootstrapServers()).exitCode()).isZero();
+        await("the run on the ledger").atMost(Duration.ofSeconds(30))
+                .until(() -> sluice("status", runId, "-b", sluice.bootstrapServers()).exitCode() == 0);
+
+        // when
+        CliRun cancel = sluice("cancel", runId, "--path", "w/slow", "-b", sluice.bootstrapServers(), "--by", "carol");
+        CliRun watch = sluice("watch", runId, "-b", sluice.bootstrapServers(), "--json", "--timeout", "60s");
+
+        // then: the slow branch ends cancelled by hand, the quick one succeeds
+        assertThat(cancel.exitCode()).as(cancel::toString).isZero();
+        assertThat(cancel.err()).contains("cancelled " + runId + " w/slow: w/slow: cancelled by carol");
+        Receipt receipt = receipt(watch);
+        assertThat(receipt.nodes()).filteredOn(n -> n.path().equals("w/slow")).singleElement().satisfies(n -> {
+            assertThat(n.status()).isEqualTo(Status.CANCELLED);
+            assertThat(n.reason()).isEqualTo("w/slow: cancelled by carol");
+        });
+        assertThat(receipt.nodes()).filteredOn(n -> n.path().equals("w/quick")).singleElement()
+                .satisfies(n -> assertThat(n.status()).isEqualTo(Status.SUCCEEDED));
+    }
+
+    @Test
     void shouldSayWhenTheClusterKnowsNothingOfARun() {
         CliRun status = sluice("status", "never-submitted-" + System.nanoTime(), "-b", sluice.bootstrapServers());
 
