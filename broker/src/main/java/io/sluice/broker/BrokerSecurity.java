@@ -6,19 +6,26 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * SASL/SCRAM for an {@link EmbeddedKafkaBroker}: a {@code SASL_PLAINTEXT} listener where clients authenticate with
+ * SASL/SCRAM for an {@link EmbeddedKafkaBroker}: a {@code SASL_PLAINTEXT} (or, with {@link #tls}, {@code SASL_SSL})
+ * listener where clients authenticate with
  * SCRAM-SHA-512, Kafka's {@code StandardAuthorizer} (deny unless an ACL allows), and the users whose SCRAM
  * credentials are created when the storage is formatted. {@value #ADMIN} is the only super user: the broker's own
  * principal (inter-broker and controller traffic; the controller listener takes SASL/PLAIN, which needs no
  * credential in the metadata it serves) and the one that creates topics and ACLs.
  *
  * @param users user name → password; must include {@value #ADMIN}
+ * @param tls   when set, the listener is {@code SASL_SSL} with this certificate (clients trust its truststore)
  */
-public record BrokerSecurity(Map<String, String> users) {
+public record BrokerSecurity(Map<String, String> users, TlsMaterial tls) {
 
     public static final String ADMIN = "admin";
     public static final String MECHANISM = "SCRAM-SHA-512";
     private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** SCRAM over a plaintext listener. */
+    public BrokerSecurity(Map<String, String> users) {
+        this(users, null);
+    }
 
     public BrokerSecurity {
         users = Map.copyOf(users);
@@ -52,14 +59,32 @@ public record BrokerSecurity(Map<String, String> users) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
+    /** The same users over TLS: a {@code SASL_SSL} listener presenting {@code material}'s certificate. */
+    public BrokerSecurity withTls(TlsMaterial material) {
+        return new BrokerSecurity(users, material);
+    }
+
+    /** The listener's security protocol: {@code SASL_SSL} with TLS, else {@code SASL_PLAINTEXT}. */
+    public String protocol() {
+        return tls == null ? "SASL_PLAINTEXT" : "SASL_SSL";
+    }
+
     /** The Kafka client properties with which {@code user} authenticates (everything but bootstrap.servers). */
     public Map<String, String> clientProperties(String user) {
         String password = users.get(user);
         if (password == null) {
             throw new IllegalArgumentException("no user " + user + " (known: " + users.keySet() + ")");
         }
-        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", MECHANISM,
-                "sasl.jaas.config", scramJaas(user, password));
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("security.protocol", protocol());
+        p.put("sasl.mechanism", MECHANISM);
+        p.put("sasl.jaas.config", scramJaas(user, password));
+        if (tls != null) {
+            p.put("ssl.truststore.location", tls.truststore().toString());
+            p.put("ssl.truststore.password", tls.password());
+            p.put("ssl.truststore.type", "PKCS12");
+        }
+        return Map.copyOf(p);
     }
 
     static String scramJaas(String user, String password) {
@@ -70,15 +95,27 @@ public record BrokerSecurity(Map<String, String> users) {
     /** The broker's listener, SASL and authorizer settings, over the plaintext ones. */
     Map<String, String> brokerProperties(int port, int controllerPort) {
         String admin = users.get(ADMIN);
+        String listener = protocol();
+        String prefix = "listener.name." + listener.toLowerCase(java.util.Locale.ROOT) + ".";
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + port);
-        p.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT");
-        p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+        p.put("listeners", listener + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", listener + "://127.0.0.1:" + port);
+        p.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:SASL_PLAINTEXT");
+        p.put("inter.broker.listener.name", listener);
         p.put("sasl.mechanism.inter.broker.protocol", MECHANISM);
         p.put("sasl.mechanism.controller.protocol", "PLAIN");
-        p.put("listener.name.sasl_plaintext.sasl.enabled.mechanisms", MECHANISM);
-        p.put("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config", scramJaas(ADMIN, admin));
+        p.put(prefix + "sasl.enabled.mechanisms", MECHANISM);
+        p.put(prefix + "scram-sha-512.sasl.jaas.config", scramJaas(ADMIN, admin));
+        if (tls != null) {
+            // The listener presents the certificate; the broker, its own inter-broker client, trusts it.
+            p.put(prefix + "ssl.keystore.location", tls.keystore().toString());
+            p.put(prefix + "ssl.keystore.password", tls.password());
+            p.put(prefix + "ssl.key.password", tls.password());
+            p.put(prefix + "ssl.keystore.type", "PKCS12");
+            p.put(prefix + "ssl.truststore.location", tls.truststore().toString());
+            p.put(prefix + "ssl.truststore.password", tls.password());
+            p.put(prefix + "ssl.truststore.type", "PKCS12");
+        }
         p.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
         p.put("listener.name.controller.plain.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule "
                 + "required username=\"" + ADMIN + "\" password=\"" + admin + "\" user_" + ADMIN + "=\"" + admin + "\";");
@@ -98,6 +135,6 @@ public record BrokerSecurity(Map<String, String> users) {
 
     @Override
     public String toString() {
-        return "BrokerSecurity[users=" + users.keySet() + ", passwords hidden]";
+        return "BrokerSecurity[users=" + users.keySet() + ", " + protocol() + ", passwords hidden]";
     }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import io.sluice.broker.BrokerSecurity;
 import io.sluice.broker.EmbeddedBrokerConfig;
 import io.sluice.broker.EmbeddedKafkaBroker;
+import io.sluice.broker.TlsMaterial;
 import io.sluice.schemas.SluiceAcls;
 import io.sluice.schemas.TopicAdmin;
 import org.apache.kafka.clients.admin.Admin;
@@ -38,10 +39,11 @@ final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Keep data here across restarts (default: a temporary directory, deleted on exit)")
     Path dataDir;
 
-    @Option(names = "--security", paramLabel = "none|scram", defaultValue = "none", description = "scram: a "
+    @Option(names = "--security", paramLabel = "none|scram|scram-tls", defaultValue = "none", description = "scram: a "
             + "SASL_PLAINTEXT listener (SCRAM-SHA-512), Kafka's StandardAuthorizer, a user per role (admin, coordinator, "
             + "worker, producer, operator; random passwords) with Sluice's ACLs, and a client properties file per "
-            + "user in the data directory, printed as client.properties.USER=FILE (default ${DEFAULT-VALUE})")
+            + "user in the data directory, printed as client.properties.USER=FILE; scram-tls: the same over SASL_SSL, "
+            + "with a self-signed certificate for 127.0.0.1 that the files' truststore trusts (default ${DEFAULT-VALUE})")
     String security;
 
     @Spec
@@ -49,17 +51,21 @@ final class BrokerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!security.equals("none") && !security.equals("scram")) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--security: must be none or scram, got '"
-                    + security + "'");
+        if (!List.of("none", "scram", "scram-tls").contains(security)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--security: must be none, scram or scram-tls, "
+                    + "got '" + security + "'");
         }
         EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withPort(port);
         if (dataDir != null) {
             config = config.withDataDir(dataDir, true);
         }
         BrokerSecurity users = null;
-        if (security.equals("scram")) {
+        if (!security.equals("none")) {
             users = users(dataDir);
+            if (security.equals("scram-tls")) {
+                Path tlsDir = dataDir != null ? dataDir.resolve("tls") : Files.createTempDirectory("sluice-tls-");
+                users = users.withTls(TlsMaterial.inDirectory(tlsDir, users.users().get(BrokerSecurity.ADMIN)));
+            }
             config = config.withSecurity(users);
         }
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config);

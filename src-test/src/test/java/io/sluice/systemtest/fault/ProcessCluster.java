@@ -54,6 +54,7 @@ final class ProcessCluster implements AutoCloseable {
     /** What coordinators and workers get as {@code --metrics-port}: off unless a test scrapes them. */
     private volatile String metricsPort = "off";
     private volatile boolean secure;
+    private volatile boolean tls;
 
     private ProcessCluster(String testName, Path logDir, Path dataDir) {
         this.testName = testName;
@@ -120,7 +121,7 @@ final class ProcessCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("broker", "--port", Integer.toString(brokerPort), "--data-dir",
                 dataDir.toString()));
         if (secure) {
-            args.addAll(List.of("--security", "scram"));
+            args.addAll(List.of("--security", tls ? "scram-tls" : "scram"));
         }
         broker = launch("broker", args);
         String bootstrap = broker.awaitOutput(BOOTSTRAP_LINE, START_TIMEOUT);
@@ -138,6 +139,12 @@ final class ProcessCluster implements AutoCloseable {
      */
     void secureBroker() {
         secure = true;
+    }
+
+    /** {@link #secureBroker()} over TLS: SASL_SSL with a certificate the client properties files trust. */
+    void secureBrokerWithTls() {
+        secure = true;
+        tls = true;
     }
 
     /** The client properties file the secure broker wrote for {@code user} (admin, coordinator, worker, producer, operator). */

@@ -231,6 +231,33 @@ class SecurityIT {
     }
 
     @Test
+    void shouldRunOverSaslSslWithTheSameRolesAndRefuseAPlaintextClient(ProcessCluster cluster) throws Exception {
+        // given: SASL_SSL; the coordinator and a worker over TLS as their users
+        cluster.secureBrokerWithTls();
+        cluster.startBroker();
+        cluster.startCoordinator("c1", Map.of());
+        cluster.startWorkers(List.of("w1"), 4);
+        Map<String, String> producer = properties(cluster.clientProperties("producer"));
+        assertThat(producer).containsEntry("security.protocol", "SASL_SSL").containsKey("ssl.truststore.location");
+
+        // when
+        String runId = FaultRuns.runId("tls");
+        Receipt receipt;
+        try (SluiceClient client = new SluiceClient(cluster.bootstrapServers(), producer);
+             RunWatch watch = client.watchReceipt(runId)) {
+            receipt = watch.expect(client.submit(submission(runId, 5))).await(RUN_TIMEOUT, e -> { });
+        }
+
+        // then: the run, over TLS end to end; a client that does not speak TLS gets nowhere
+        assertThat(receipt.status()).as(receipt.reason()).isEqualTo(Status.SUCCEEDED);
+        Map<String, String> plaintext = new HashMap<>(producer);
+        plaintext.put("security.protocol", "SASL_PLAINTEXT");
+        assertThatThrownBy(() -> send(cluster, plaintext, Topics.SUBMISSIONS, "{}")).isInstanceOf(Exception.class);
+        // and the producer's ACLs hold over TLS too
+        assertRefusedWrite(cluster, producer, Topics.CONTROL, "{}");
+    }
+
+    @Test
     void shouldKeepEveryPasswordOutOfTheLogs(ProcessCluster cluster) throws Exception {
         // given: a run on a secure broker
         cluster.secureBroker();
