@@ -62,14 +62,12 @@ final class CancelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String bootstrap = connection.requireBootstrap(spec.commandLine());
         String who = by != null && !by.isBlank() ? by.trim() : System.getProperty("user.name", "operator") + "@" + HostName.orElse("localhost");
         CancelRequest request = new CancelRequest(runId, path, reason, who, System.currentTimeMillis());
-        connection.requireReachable(bootstrap);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String what = path == null ? "run " + runId : runId + " " + path;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties());
+        try (SluiceClient client = connection.client(spec.commandLine());
              RunWatch watch = wait ? client.watchReceipt(runId) : null) {
             CancelOutcome outcome;
             try {

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 
+import io.sluice.client.SluiceClient;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that talks to a Kafka cluster. */
@@ -27,6 +28,8 @@ final class ConnectionOptions {
                     + "sasl.jaas.config, ssl.truststore.location, ...; default: $SLUICE_COMMAND_CONFIG)")
     Path commandConfig;
 
+    private Map<String, String> merged;
+
     /**
      * The Kafka client properties: the {@code --command-config} file's, then every {@code --client-property} over them.
      *
@@ -36,6 +39,13 @@ final class ConnectionOptions {
         if (commandConfig == null) {
             return clientProperties;
         }
+        if (merged == null) {
+            merged = Map.copyOf(readMerged()); // read once: every client of the command gets the same settings
+        }
+        return merged;
+    }
+
+    private Map<String, String> readMerged() {
         Properties file = new Properties();
         try (Reader in = Files.newBufferedReader(commandConfig)) {
             file.load(in);
@@ -60,6 +70,18 @@ final class ConnectionOptions {
                     "--bootstrap-servers (or SLUICE_BOOTSTRAP_SERVERS) is required");
         }
         return bootstrap;
+    }
+
+    /**
+     * A client of the cluster given, once it answers: for the commands that read and write runs.
+     *
+     * @throws picocli.CommandLine.ParameterException (exit 2) when no cluster was given
+     * @throws org.apache.kafka.common.KafkaException (exit 3) when it does not answer within {@link ClusterProbe#TIMEOUT}
+     */
+    SluiceClient client(picocli.CommandLine commandLine) throws InterruptedException {
+        String bootstrap = requireBootstrap(commandLine);
+        requireReachable(bootstrap);
+        return new SluiceClient(bootstrap, clientProperties());
     }
 
     /** @throws org.apache.kafka.common.KafkaException (exit 3) when it does not answer within {@link ClusterProbe#TIMEOUT} */

@@ -46,10 +46,8 @@ final class RunsCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--status: " + e.getMessage());
             }
         }
-        String bootstrap = connection.requireBootstrap(spec.commandLine());
-        connection.requireReachable(bootstrap);
         List<RunList.Summary> runs;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties())) {
+        try (SluiceClient client = connection.client(spec.commandLine())) {
             runs = client.runs(READ_TIMEOUT);
         }
         Status filter = only;

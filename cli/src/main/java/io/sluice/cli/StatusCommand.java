@@ -42,15 +42,13 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String bootstrap = connection.requireBootstrap(spec.commandLine());
-        connection.requireReachable(bootstrap);
         PrintWriter out = spec.commandLine().getOut();
         RunStatus status;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties())) {
+        try (SluiceClient client = connection.client(spec.commandLine())) {
             status = client.status(runId, READ_TIMEOUT);
         }
         if (status.unknown()) {
-            spec.commandLine().getErr().println("sluice status: no run " + runId + " on " + bootstrap
+            spec.commandLine().getErr().println("sluice status: no run " + runId + " on " + connection.bootstrapOrNull()
                     + " (never submitted, or its records are past their retention)");
             return Exit.INVALID;
         }

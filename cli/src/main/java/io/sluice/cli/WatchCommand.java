@@ -46,12 +46,10 @@ final class WatchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String bootstrap = connection.requireBootstrap(spec.commandLine());
-        connection.requireReachable(bootstrap);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Receipt receipt;
-        try (SluiceClient client = new SluiceClient(bootstrap, connection.clientProperties());
+        try (SluiceClient client = connection.client(spec.commandLine());
              RunWatch watch = client.watch(runId)) {
             // The watch reads from the partitions' ends as they were before the status is read: whatever comes after
             // the status, the watch sees.

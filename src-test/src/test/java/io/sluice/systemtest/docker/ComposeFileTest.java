@@ -3,7 +3,6 @@ package io.sluice.systemtest.docker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,13 +11,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,7 +25,7 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
-import org.junit.jupiter.api.Assumptions;
+import io.sluice.systemtest.DebianTools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -66,7 +63,7 @@ class ComposeFileTest {
 
     @Test
     void shouldBeParsedByDockerCompose129(@TempDir Path tmp) throws Exception {
-        Path binary = dockerCompose();
+        Path binary = DebianTools.require("docker-compose", "docker-compose");
         Result config = run(COMPOSE.getParent(), binary.toString(), "-f", COMPOSE.toString(), "config", "--services");
         assertThat(config.exit()).as("docker-compose config:%n%s", config.output()).isZero();
         assertThat(config.output().lines().collect(Collectors.toSet()))
@@ -161,19 +158,6 @@ class ComposeFileTest {
         Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">([^<]+)</").matcher(Files.readString(REPO.resolve("pom.xml")));
         assertThat(m.find()).as(name + " in the parent pom").isTrue();
         return m.group(1).trim();
-    }
-
-    private static Path dockerCompose() {
-        Optional<Path> found = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .map(dir -> Path.of(dir, "docker-compose")).filter(Files::isExecutable).findFirst();
-        if (found.isEmpty()) {
-            String why = "no docker-compose (Debian's package docker-compose, 1.29; .ci/run installs it)";
-            if (System.getenv("SLUICE_REQUIRE_TOOLS") != null) {
-                fail(why);
-            }
-            Assumptions.abort(why);
-        }
-        return found.get();
     }
 
     private record Result(int exit, String output) {

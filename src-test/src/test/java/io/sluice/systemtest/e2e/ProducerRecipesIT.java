@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import io.sluice.client.RunStatus;
 import io.sluice.client.SluiceClient;
@@ -24,7 +23,7 @@ import io.sluice.schemas.Json;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
-import org.junit.jupiter.api.Assumptions;
+import io.sluice.systemtest.DebianTools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +51,7 @@ class ProducerRecipesIT {
     @Test
     void shouldRunTheReadmesProducerRecipesToReceipts(@TempDir Path dir) throws Exception {
         // given: the recipes, the example they name, the console tools under their script names, kcat
-        Path kcat = onPath("kcat");
+        Path kcat = DebianTools.require("kcat", "kcat");
         List<String> lines = recipes();
         assertThat(lines).hasSize(4);
         try (InputStream in = Submission.class.getResourceAsStream("/examples/submission.minimal.json")) {
@@ -142,17 +141,5 @@ class ProducerRecipesIT {
         }
         assertThat(p.exitValue()).as("%s%nstderr: %s", line, Files.readString(err)).isZero();
         return Files.readString(out);
-    }
-
-    private static Path onPath(String name) {
-        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .map(d -> Path.of(d, name)).filter(Files::isExecutable).findFirst().orElseGet(() -> {
-                    String why = "no " + name + " (Debian's package " + name + "; .ci/run installs it)";
-                    if (System.getenv("SLUICE_REQUIRE_TOOLS") != null) {
-                        fail(why);
-                    }
-                    Assumptions.abort(why);
-                    return null;
-                });
     }
 }

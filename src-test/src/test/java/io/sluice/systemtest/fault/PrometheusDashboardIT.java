@@ -1,7 +1,6 @@
 package io.sluice.systemtest.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
@@ -20,6 +19,7 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.schemas.LedgerEntry;
+import io.sluice.systemtest.DebianTools;
 import io.sluice.schemas.Receipt;
 import io.sluice.schemas.Status;
 import io.sluice.schemas.Submission;
@@ -30,7 +30,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -62,7 +61,7 @@ class PrometheusDashboardIT {
     @Test
     void shouldAnswerEveryPanelAndAlertRuleFromALiveCluster(ProcessCluster cluster) throws Exception {
         // given: the shipped files pass promtool
-        Path prometheus = prometheus();
+        Path prometheus = DebianTools.require("prometheus", "prometheus");
         Path repo = Path.of(System.getProperty("sluice.test.repoDir", "..")).toAbsolutePath().normalize();
         Path config = repo.resolve("docker/prometheus/prometheus.yml");
         Path alerts = repo.resolve("docker/prometheus/alerts.yml");
@@ -161,17 +160,6 @@ class PrometheusDashboardIT {
                 throw e;
             }
         }
-    }
-
-    private static Path prometheus() {
-        return PrometheusServer.find().orElseGet(() -> {
-            String why = "no prometheus binary (Debian's package `prometheus`; .ci/run installs it; or set SLUICE_PROMETHEUS)";
-            if (System.getenv("SLUICE_REQUIRE_TOOLS") != null) {
-                fail(why);
-            }
-            Assumptions.abort(why);
-            return null;
-        });
     }
 
     /** Grafana's variables and intervals, as "All" and a window of several scrapes would make them. */

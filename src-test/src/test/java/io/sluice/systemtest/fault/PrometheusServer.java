@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -27,7 +26,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * A real Prometheus (Debian's {@code prometheus} package; {@code .ci/run} installs it) in a process of its own on a
  * free loopback port, scraping given targets every second and evaluating the given rule files every second; its
- * HTTP API answers queries. {@link #find()} looks for the binary; {@code promtool} beside it checks files.
+ * HTTP API answers queries; {@code promtool} beside the binary checks files.
  */
 final class PrometheusServer implements AutoCloseable {
 
@@ -43,16 +42,6 @@ final class PrometheusServer implements AutoCloseable {
         this.process = process;
         this.baseUrl = baseUrl;
         this.log = log;
-    }
-
-    /** The {@code prometheus} binary: {@code $SLUICE_PROMETHEUS}, else on the PATH, else none. */
-    static Optional<Path> find() {
-        String configured = System.getenv("SLUICE_PROMETHEUS");
-        if (configured != null && !configured.isBlank()) {
-            return Optional.of(Path.of(configured));
-        }
-        return Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
-                .map(dir -> Path.of(dir, "prometheus")).filter(Files::isExecutable).findFirst();
     }
 
     /**
