@@ -16,7 +16,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -33,11 +32,8 @@ final class CancelCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "RUN", description = "The run id")
-    String runId;
-
     @Mixin
-    ConnectionOptions connection;
+    RunTarget run;
 
     @Option(names = "--path", paramLabel = "NODE", description = "The workflow or branch to cancel, e.g. audit/scan "
             + "(default: the whole run); a leaf is cancelled with its branch")
@@ -63,12 +59,12 @@ final class CancelCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String who = by != null && !by.isBlank() ? by.trim() : System.getProperty("user.name", "operator") + "@" + HostName.orElse("localhost");
-        CancelRequest request = new CancelRequest(runId, path, reason, who, System.currentTimeMillis());
+        CancelRequest request = new CancelRequest(run.runId, path, reason, who, System.currentTimeMillis());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String what = path == null ? "run " + runId : runId + " " + path;
-        try (SluiceClient client = connection.client(spec.commandLine());
-             RunWatch watch = wait ? client.watchReceipt(runId) : null) {
+        String what = path == null ? "run " + run.runId : run.runId + " " + path;
+        try (SluiceClient client = run.connection.client(spec.commandLine());
+             RunWatch watch = wait ? client.watchReceipt(run.runId) : null) {
             CancelOutcome outcome;
             try {
                 outcome = client.cancel(request, timeout);
@@ -94,7 +90,7 @@ final class CancelCommand implements Callable<Integer> {
             try {
                 receipt = watch.await(timeout, e -> { });
             } catch (ReceiptTimeoutException e) {
-                err.println("no receipt for run " + runId + " within " + Durations.format(timeout)
+                err.println("no receipt for run " + run.runId + " within " + Durations.format(timeout)
                         + ": its halted leaves are still stopping");
                 return Exit.NO_RECEIPT;
             }

@@ -11,7 +11,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,11 +27,8 @@ final class StatusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "RUN", description = "The run id")
-    String runId;
-
     @Mixin
-    ConnectionOptions connection;
+    RunTarget run;
 
     @Option(names = "--json", description = "Print the receipt (or the ledger entries of a run still going) as JSON")
     boolean json;
@@ -44,11 +40,12 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         RunStatus status;
-        try (SluiceClient client = connection.client(spec.commandLine())) {
-            status = client.status(runId, READ_TIMEOUT);
+        try (SluiceClient client = run.connection.client(spec.commandLine())) {
+            status = client.status(run.runId, READ_TIMEOUT);
         }
         if (status.unknown()) {
-            spec.commandLine().getErr().println("sluice status: no run " + runId + " on " + connection.bootstrapOrNull()
+            spec.commandLine().getErr().println("sluice status: no run " + run.runId + " on "
+                    + run.connection.bootstrapOrNull()
                     + " (never submitted, or its records are past their retention)");
             return Exit.INVALID;
         }
@@ -61,7 +58,7 @@ final class StatusCommand implements Callable<Integer> {
         } else if (json) {
             out.println(Json.writePretty(status.entries().values()));
         } else {
-            ReceiptPrinter.printProgress(runId, status.entries().values(), out, leaves);
+            ReceiptPrinter.printProgress(run.runId, status.entries().values(), out, leaves);
         }
         out.flush();
         return Exit.OK;

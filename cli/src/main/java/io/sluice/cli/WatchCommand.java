@@ -14,7 +14,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,11 +27,8 @@ final class WatchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "RUN", description = "The run id")
-    String runId;
-
     @Mixin
-    ConnectionOptions connection;
+    RunTarget run;
 
     @Option(names = "--json", description = "Print the receipt as JSON (no progress)")
     boolean json;
@@ -49,16 +45,16 @@ final class WatchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Receipt receipt;
-        try (SluiceClient client = connection.client(spec.commandLine());
-             RunWatch watch = client.watch(runId)) {
+        try (SluiceClient client = run.connection.client(spec.commandLine());
+             RunWatch watch = client.watch(run.runId)) {
             // The watch reads from the partitions' ends as they were before the status is read: whatever comes after
             // the status, the watch sees.
-            RunStatus status = client.status(runId, StatusCommand.READ_TIMEOUT);
+            RunStatus status = client.status(run.runId, StatusCommand.READ_TIMEOUT);
             if (status.receipt() != null) {
                 receipt = status.receipt();
             } else {
                 if (status.unknown()) {
-                    err.println("no run " + runId + " yet; waiting for it");
+                    err.println("no run " + run.runId + " yet; waiting for it");
                 }
                 ProgressView view = json ? null : new ProgressView(err, System.console() != null);
                 if (view != null) {
@@ -76,7 +72,7 @@ final class WatchCommand implements Callable<Integer> {
                 }
             }
         } catch (ReceiptTimeoutException e) {
-            err.println("no receipt for run " + runId + " within " + Durations.format(timeout) + ": it is still running");
+            err.println("no receipt for run " + run.runId + " within " + Durations.format(timeout) + ": it is still running");
             return Exit.NO_RECEIPT;
         }
         if (json) {
